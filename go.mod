@@ -1,0 +1,3 @@
+module github.com/gonyx/gonyx
+
+go 1.26

@@ -1,0 +1,3 @@
+// Package linalg is the dense linear-algebra core: blocked SGEMM and the
+// helpers convolution and matmul kernels build on. It registers no ops.
+package linalg

@@ -1,0 +1,3 @@
+// Package nn holds neural-network kernels: convolution, pooling,
+// normalisation, softmax, resize and detection helpers.
+package nn

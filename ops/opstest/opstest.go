@@ -1,0 +1,200 @@
+// Package opstest builds and runs single kernels for unit tests.
+package opstest
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/gonyx/gonyx/engine/graph"
+	"github.com/gonyx/gonyx/engine/tensor"
+	"github.com/gonyx/gonyx/ops"
+)
+
+// Attr helpers build attributes for Node.
+func Int(name string, v int64) *graph.Attribute {
+	return &graph.Attribute{Name: name, Type: graph.AttrInt, I: v}
+}
+
+// Float builds a float attribute.
+func Float(name string, v float32) *graph.Attribute {
+	return &graph.Attribute{Name: name, Type: graph.AttrFloat, F: v}
+}
+
+// String builds a string attribute.
+func String(name, v string) *graph.Attribute {
+	return &graph.Attribute{Name: name, Type: graph.AttrString, S: []byte(v)}
+}
+
+// Ints builds an ints attribute.
+func Ints(name string, v ...int64) *graph.Attribute {
+	return &graph.Attribute{Name: name, Type: graph.AttrInts, Ints: v}
+}
+
+// Floats builds a floats attribute.
+func Floats(name string, v ...float32) *graph.Attribute {
+	return &graph.Attribute{Name: name, Type: graph.AttrFloats, Floats: v}
+}
+
+// Strings builds a strings attribute.
+func Strings(name string, v ...string) *graph.Attribute {
+	a := &graph.Attribute{Name: name, Type: graph.AttrStrings}
+	for _, s := range v {
+		a.Strings = append(a.Strings, []byte(s))
+	}
+	return a
+}
+
+// TensorAttr builds a tensor attribute.
+func TensorAttr(name string, t *tensor.Tensor) *graph.Attribute {
+	return &graph.Attribute{Name: name, Type: graph.AttrTensor, T: t}
+}
+
+// Op describes a single-node test.
+type Op struct {
+	Type    string
+	Domain  string
+	Opset   int
+	Attrs   []*graph.Attribute
+	Outputs int // number of outputs; default 1
+}
+
+// Run builds the kernel for op and runs it on inputs (nil = absent optional
+// input). Constant inputs are not marked as constants, so the kernel takes
+// its general path.
+func Run(op Op, inputs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
+	n := op.node(inputs)
+	b, ok := ops.Lookup(op.Domain, op.Type, n.Opset)
+	if !ok {
+		return nil, fmt.Errorf("no kernel for %s opset %d", op.Type, n.Opset)
+	}
+	k, err := b(n)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	vals := make([]tensor.Value, len(inputs))
+	for i, t := range inputs {
+		if t != nil {
+			vals[i] = t
+		}
+	}
+	outs, err := k.Run(&ops.RunContext{Ctx: context.Background()}, vals)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]*tensor.Tensor, len(outs))
+	for i, o := range outs {
+		if o == nil {
+			continue
+		}
+		t, ok := o.(*tensor.Tensor)
+		if !ok {
+			return nil, fmt.Errorf("output %d is %T, not a tensor", i, o)
+		}
+		res[i] = t
+	}
+	return res, nil
+}
+
+func (op Op) node(inputs []*tensor.Tensor) *ops.Node {
+	if op.Opset == 0 {
+		op.Opset = 17
+	}
+	if op.Outputs == 0 {
+		op.Outputs = 1
+	}
+	g := &graph.Node{Name: "test", OpType: op.Type, Domain: op.Domain, Attrs: map[string]*graph.Attribute{}}
+	for _, a := range op.Attrs {
+		g.Attrs[a.Name] = a
+	}
+	for i, t := range inputs {
+		name := ""
+		if t != nil {
+			name = fmt.Sprintf("in%d", i)
+		}
+		g.Inputs = append(g.Inputs, name)
+	}
+	for i := 0; i < op.Outputs; i++ {
+		g.Outputs = append(g.Outputs, fmt.Sprintf("out%d", i))
+	}
+	return &ops.Node{Node: g, Opset: op.Opset, Consts: make([]*tensor.Tensor, len(inputs))}
+}
+
+// MustRun is Run that fails the test on error.
+func MustRun(t testing.TB, op Op, inputs ...*tensor.Tensor) []*tensor.Tensor {
+	t.Helper()
+	out, err := Run(op, inputs...)
+	if err != nil {
+		t.Fatalf("%s: %v", op.Type, err)
+	}
+	return out
+}
+
+// Close reports whether got matches want in dtype, shape and values within
+// atol + rtol·|want| (exact for non-floats; NaN equals NaN).
+func Close(got, want *tensor.Tensor, rtol, atol float64) error {
+	if got == nil {
+		return fmt.Errorf("got no tensor, want %v", want)
+	}
+	if got.DType() != want.DType() {
+		return fmt.Errorf("dtype %v, want %v", got.DType(), want.DType())
+	}
+	if !ops.ShapeEqual(got.Shape(), want.Shape()) {
+		return fmt.Errorf("shape %v, want %v", got.Shape(), want.Shape())
+	}
+	if got.DType() == tensor.String {
+		g, w := tensor.Data[string](got), tensor.Data[string](want)
+		for i := range w {
+			if g[i] != w[i] {
+				return fmt.Errorf("element %d: %q, want %q", i, g[i], w[i])
+			}
+		}
+		return nil
+	}
+	if !got.DType().IsFloat() {
+		rtol, atol = 0, 0
+	}
+	g, w := got.Float64s(), want.Float64s()
+	if got.DType() == tensor.Int64 || got.DType() == tensor.Uint64 {
+		gi, wi := got.Int64s(), want.Int64s()
+		for i := range wi {
+			if gi[i] != wi[i] {
+				return fmt.Errorf("element %d: %d, want %d", i, gi[i], wi[i])
+			}
+		}
+		return nil
+	}
+	for i := range w {
+		if math.IsNaN(w[i]) && math.IsNaN(g[i]) {
+			continue
+		}
+		if w[i] == g[i] {
+			continue
+		}
+		if !(math.Abs(g[i]-w[i]) <= atol+rtol*math.Abs(w[i])) {
+			return fmt.Errorf("element %d: %v, want %v", i, g[i], w[i])
+		}
+	}
+	return nil
+}
+
+// Expect runs op and compares its outputs with want (nil entries skipped).
+func Expect(t testing.TB, op Op, inputs []*tensor.Tensor, want ...*tensor.Tensor) {
+	t.Helper()
+	if op.Outputs == 0 {
+		op.Outputs = len(want)
+	}
+	got := MustRun(t, op, inputs...)
+	for i, w := range want {
+		if w == nil {
+			continue
+		}
+		if i >= len(got) {
+			t.Fatalf("%s: %d outputs, want %d", op.Type, len(got), len(want))
+		}
+		if err := Close(got[i], w, 1e-5, 1e-6); err != nil {
+			t.Errorf("%s output %d: %v", op.Type, i, err)
+		}
+	}
+}

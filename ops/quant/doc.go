@@ -1,0 +1,3 @@
+// Package quant holds quantisation kernels: QuantizeLinear, DequantizeLinear,
+// DynamicQuantizeLinear, QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger.
+package quant

@@ -1,0 +1,194 @@
+// Package ops is the operator registry and the contract between the engine
+// and its kernels. Kernels live in sub-packages by family (ops/math,
+// ops/shape, ops/nn, ...) and register themselves in init; ops/all imports
+// every family.
+//
+// A kernel is built once per node at load time (attributes parsed and checked
+// then) and run many times, possibly concurrently: a Kernel must not keep
+// per-run state.
+package ops
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/gonyx/gonyx/engine/graph"
+	"github.com/gonyx/gonyx/engine/tensor"
+)
+
+// Domain names as ONNX spells them; the default domain is "" in files.
+const (
+	DomainONNX = "ai.onnx"
+	DomainML   = "ai.onnx.ml"
+)
+
+// Kernel runs one node.
+type Kernel interface {
+	// Run computes the node's outputs. inputs has one entry per node input;
+	// an absent optional input is nil. It returns one entry per node output;
+	// nil marks an optional output the kernel does not produce.
+	Run(rc *RunContext, inputs []tensor.Value) ([]tensor.Value, error)
+}
+
+// KernelFunc adapts a function to Kernel.
+type KernelFunc func(rc *RunContext, inputs []tensor.Value) ([]tensor.Value, error)
+
+// Run calls f.
+func (f KernelFunc) Run(rc *RunContext, in []tensor.Value) ([]tensor.Value, error) {
+	return f(rc, in)
+}
+
+// TensorFunc is the common kernel shape: tensors in, tensors out. Absent
+// optional inputs are nil.
+type TensorFunc func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
+
+// Tensors adapts a TensorFunc to Kernel, rejecting sequence or optional inputs
+// with a clear error.
+func Tensors(f TensorFunc) Kernel {
+	return KernelFunc(func(rc *RunContext, in []tensor.Value) ([]tensor.Value, error) {
+		ts := make([]*tensor.Tensor, len(in))
+		for i, v := range in {
+			switch x := v.(type) {
+			case nil:
+			case *tensor.Tensor:
+				ts[i] = x
+			default:
+				return nil, fmt.Errorf("input %d: want a tensor, got %T", i, v)
+			}
+		}
+		outs, err := f(ts)
+		if err != nil {
+			return nil, err
+		}
+		vs := make([]tensor.Value, len(outs))
+		for i, o := range outs {
+			if o != nil {
+				vs[i] = o
+			}
+		}
+		return vs, nil
+	})
+}
+
+// RunContext carries per-run state to kernels.
+type RunContext struct {
+	Ctx context.Context
+	// Frame is the executor's state for the graph being run; control-flow
+	// kernels hand it to Subgraph.Run so bodies can read outer-scope values.
+	Frame any
+}
+
+// Subgraph is a compiled If/Loop/Scan body.
+type Subgraph interface {
+	// Run executes the body with the given formal inputs (in graph-input
+	// order) and returns its outputs in graph-output order. rc must be the
+	// RunContext of the calling kernel.
+	Run(rc *RunContext, inputs []tensor.Value) ([]tensor.Value, error)
+	// InputNames and OutputNames are the body's formal parameters.
+	InputNames() []string
+	OutputNames() []string
+	// InputTypes are the declared types of the body's inputs (nil entries where unknown).
+	InputTypes() []*graph.Type
+}
+
+// Node is what a Builder sees of the node it builds a kernel for.
+type Node struct {
+	*graph.Node
+	// Opset is the version of Node.Domain that the model imports.
+	Opset int
+	// Consts holds, per input, its value when it is a constant known at
+	// load time (an initializer that callers cannot override, or a folded
+	// constant); nil otherwise.
+	Consts []*tensor.Tensor
+	// InputTypes holds, per input, the statically known type (may be nil).
+	InputTypes []*graph.Type
+	// CompileGraph compiles a graph-valued attribute into a runnable body.
+	CompileGraph func(g *graph.Graph) (Subgraph, error)
+}
+
+// Const returns input i's load-time constant value, or nil.
+func (n *Node) Const(i int) *tensor.Tensor {
+	if i < len(n.Consts) {
+		return n.Consts[i]
+	}
+	return nil
+}
+
+// HasInput reports whether optional input i is present.
+func (n *Node) HasInput(i int) bool { return i < len(n.Inputs) && n.Inputs[i] != "" }
+
+// HasOutput reports whether optional output i is wanted.
+func (n *Node) HasOutput(i int) bool { return i < len(n.Outputs) && n.Outputs[i] != "" }
+
+// Builder makes a kernel for a node, parsing and validating attributes.
+type Builder func(n *Node) (Kernel, error)
+
+type entry struct {
+	since   int
+	builder Builder
+}
+
+var (
+	mu       sync.RWMutex
+	registry = map[string][]entry{} // key: domain + "::" + op
+)
+
+func canonicalDomain(d string) string {
+	if d == "" || d == DomainONNX {
+		return DomainONNX
+	}
+	return d
+}
+
+// Register adds a builder for op in domain, valid from opset version since
+// until the next registered version. Registering the same (domain, op,
+// since) twice panics: it is a programming error caught by any test.
+func Register(domain, op string, since int, b Builder) {
+	mu.Lock()
+	defer mu.Unlock()
+	key := canonicalDomain(domain) + "::" + op
+	for _, e := range registry[key] {
+		if e.since == since {
+			panic(fmt.Sprintf("ops: %s %s version %d registered twice", domain, op, since))
+		}
+	}
+	es := append(registry[key], entry{since, b})
+	sort.Slice(es, func(i, j int) bool { return es[i].since < es[j].since })
+	registry[key] = es
+}
+
+// RegisterVersions registers the same builder at several since-versions;
+// the builder reads Node.Opset for differences between versions.
+func RegisterVersions(domain, op string, since []int, b Builder) {
+	for _, v := range since {
+		Register(domain, op, v, b)
+	}
+}
+
+// Lookup finds the builder for op at the given domain opset version: the
+// registration with the highest since ≤ opset.
+func Lookup(domain, op string, opset int) (Builder, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	es := registry[canonicalDomain(domain)+"::"+op]
+	for i := len(es) - 1; i >= 0; i-- {
+		if es[i].since <= opset {
+			return es[i].builder, true
+		}
+	}
+	return nil, false
+}
+
+// Registered lists "domain::op" keys, sorted; for `gonyx version` and tests.
+func Registered() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	keys := make([]string, 0, len(registry))
+	for k := range registry {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

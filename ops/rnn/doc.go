@@ -1,0 +1,2 @@
+// Package rnn holds the recurrent kernels RNN, LSTM and GRU.
+package rnn

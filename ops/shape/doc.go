@@ -1,0 +1,3 @@
+// Package shape holds kernels that move or select data without arithmetic:
+// Reshape, Transpose, Concat, Split, Slice, Gather, Scatter, Pad, Tile, ...
+package shape

@@ -1,0 +1,2 @@
+// Package signal holds DFT, STFT, window functions and MelWeightMatrix.
+package signal

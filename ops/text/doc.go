@@ -1,0 +1,2 @@
+// Package text holds the string operators (StringNormalizer, TfIdfVectorizer, ...).
+package text
