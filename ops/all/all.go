@@ -3,7 +3,9 @@ package all
 
 import (
 	_ "github.com/gonyx/gonyx/ops/control"
+	_ "github.com/gonyx/gonyx/ops/conv"
 	_ "github.com/gonyx/gonyx/ops/math"
+	_ "github.com/gonyx/gonyx/ops/matmul"
 	_ "github.com/gonyx/gonyx/ops/nn"
 	_ "github.com/gonyx/gonyx/ops/quant"
 	_ "github.com/gonyx/gonyx/ops/reduce"

@@ -1,0 +1,83 @@
+# gonyx — make targets. `make test` is the one command CI runs (via .ci/run).
+
+GO        ?= go
+BUILD     := build
+TESTDATA  := $(BUILD)/onnx-testdata
+ONNXDATA  := $(TESTDATA)/data
+SUITES    := node simple pytorch-converted pytorch-operator
+FUZZTIME  ?= 20s
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+
+.PHONY: all build test unit race vet fmt-check testdata conformance conformance-list fuzz fuzz-long cross static clean
+
+all: build
+
+## build: the static, cgo-free binary in build/gonyx
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BUILD)/gonyx ./cmd/gonyx
+
+## test: everything CI checks — formatting, vet, unit + conformance + reference-model tests,
+## a short fuzz run, and the static / cross-platform builds.
+test: testdata fmt-check vet unit fuzz static cross
+
+unit: testdata
+	GONYX_ONNX_TESTDATA=$(CURDIR)/$(ONNXDATA) $(GO) test -count=1 -timeout 30m ./...
+	cd engine/gorgonia && $(GO) test -count=1 ./...
+
+## race: the race detector on the packages with concurrency.
+race:
+	$(GO) test -race -count=1 ./engine/ ./ops/linalg/...
+
+vet:
+	$(GO) vet ./...
+	cd engine/gorgonia && $(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+## testdata: unpack Debian's libonnx-testdata (ONNX 1.12 backend tests) into build/.
+## Uses `apt-get download` + `dpkg -x`, so it needs no root once the package lists exist.
+testdata: $(ONNXDATA)/node
+
+$(ONNXDATA)/node:
+	@mkdir -p $(TESTDATA)/deb
+	cd $(TESTDATA)/deb && ( apt-get download libonnx-testdata 2>/dev/null || \
+	  ( (apt-get update -qq || sudo apt-get update -qq) && apt-get download libonnx-testdata ) )
+	dpkg -x $(TESTDATA)/deb/libonnx-testdata_*.deb $(TESTDATA)/deb/x
+	rm -rf $(TESTDATA)/data && mv $(TESTDATA)/deb/x/usr/share/libonnx-testdata/data $(TESTDATA)/data
+	rm -rf $(TESTDATA)/deb
+	@test -d $(ONNXDATA)/node
+
+## conformance: the four ONNX suites through `gonyx conformance` (prints a line per case).
+conformance: build testdata
+	$(BUILD)/gonyx conformance $(addprefix $(ONNXDATA)/,$(SUITES)) || true
+
+## conformance-list: rewrite testdata/conformance_pass.txt from a fresh run.
+conformance-list: build testdata
+	@echo '# ONNX 1.12 backend-test cases that must pass (regenerate: make conformance-list)' > testdata/conformance_pass.txt
+	$(BUILD)/gonyx conformance $(addprefix $(ONNXDATA)/,$(SUITES)) | \
+	  sed -n 's/^PASS //p' | sort >> testdata/conformance_pass.txt || true
+	@grep -vc '^#' testdata/conformance_pass.txt
+
+## fuzz: a short run of every decoder fuzz target (FUZZTIME each).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeModel$$' -fuzztime $(FUZZTIME) ./engine/onnxpb
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTensor$$' -fuzztime $(FUZZTIME) ./engine/onnxpb
+
+fuzz-long:
+	$(MAKE) fuzz FUZZTIME=10m
+
+## static: the binary must be statically linked (no cgo, no libc).
+static: build
+	@file $(BUILD)/gonyx | tee /dev/stderr | grep -q 'statically linked'
+
+## cross: the engine builds for browsers (js/wasm) and WASI, the binary for linux/arm64.
+cross:
+	GOOS=js GOARCH=wasm $(GO) build ./engine/...
+	GOOS=wasip1 GOARCH=wasm $(GO) build ./engine/...
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/gonyx
+
+clean:
+	rm -rf $(BUILD)

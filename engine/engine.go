@@ -1,0 +1,241 @@
+// Package engine loads ONNX models and runs them.
+//
+//	m, err := engine.Load("model.onnx")
+//	out, err := m.Run(ctx, map[string]*engine.Tensor{"input": x})
+//
+// A Model is immutable after Load and safe for concurrent Run calls from any
+// number of goroutines: kernels keep no per-run state, and each Run has its
+// own frame of intermediate values.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/gonyx/gonyx/engine/graph"
+	"github.com/gonyx/gonyx/engine/onnxpb"
+	"github.com/gonyx/gonyx/engine/tensor"
+	_ "github.com/gonyx/gonyx/ops/all" // register every operator
+)
+
+// Tensor is the engine's tensor type (see package engine/tensor).
+type Tensor = tensor.Tensor
+
+// Errors callers can test for with errors.Is.
+var (
+	// ErrUnsupportedOp: the model uses an operator (or version) with no kernel.
+	ErrUnsupportedOp = errors.New("unsupported operator")
+	// ErrInvalidModel: the model file is malformed or inconsistent.
+	ErrInvalidModel = errors.New("invalid model")
+	// ErrInvalidInput: Run got a missing, unknown or mistyped input.
+	ErrInvalidInput = errors.New("invalid input")
+)
+
+// Options tune loading and execution. The zero value is usable.
+type Options struct {
+	// Threads bounds intra-op parallelism; 0 means GOMAXPROCS.
+	Threads int
+	// DisableConstantFolding keeps every node as a run-time step (for
+	// debugging the optimiser).
+	DisableConstantFolding bool
+}
+
+// Option changes Options.
+type Option func(*Options)
+
+// WithThreads sets the intra-op thread count.
+func WithThreads(n int) Option { return func(o *Options) { o.Threads = n } }
+
+// WithoutConstantFolding turns load-time constant folding off.
+func WithoutConstantFolding() Option { return func(o *Options) { o.DisableConstantFolding = true } }
+
+// Model is a loaded, ready-to-run ONNX model.
+type Model struct {
+	ir      *graph.Model
+	main    *plan
+	opts    Options
+	inputs  []ValueInfo
+	outputs []ValueInfo
+}
+
+// ValueInfo describes a model input or output.
+type ValueInfo struct {
+	Name string
+	// DType is the element type of a tensor value (or of a sequence's tensors).
+	DType tensor.DType
+	// Shape has one entry per dimension; nil when the rank is unknown.
+	Shape []Dim
+	// Type is the full declared type (tensor, sequence, optional).
+	Type *graph.Type
+}
+
+// Dim is a declared dimension: Size ≥ 0 when fixed, -1 when dynamic (Name
+// then holds the symbolic name if the model gives one).
+type Dim struct {
+	Size int64
+	Name string
+}
+
+func (d Dim) String() string {
+	if d.Size >= 0 {
+		return fmt.Sprint(d.Size)
+	}
+	if d.Name != "" {
+		return d.Name
+	}
+	return "?"
+}
+
+// Load reads and prepares the model at path. External data files are
+// resolved relative to the model's folder.
+func Load(path string, opts ...Option) (*Model, error) {
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	return load(buf, onnxpb.Options{Dir: filepath.Dir(path), OwnBuffer: true}, opts)
+}
+
+// LoadBytes prepares a model from its serialized bytes. The engine may keep
+// references into buf (weights are not copied), so the caller must not modify
+// buf afterwards. Models with external data need Load.
+func LoadBytes(buf []byte, opts ...Option) (*Model, error) {
+	return load(buf, onnxpb.Options{}, opts)
+}
+
+func load(buf []byte, popts onnxpb.Options, opts []Option) (m *Model, err error) {
+	defer func() {
+		// A bug in the decoder or a kernel builder must not take the
+		// caller down: report it as an error.
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("engine: internal error while loading: %v", r)
+		}
+	}()
+	var o Options
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.Threads <= 0 {
+		o.Threads = runtime.GOMAXPROCS(0)
+	}
+	ir, err := onnxpb.DecodeModel(buf, popts)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w: %w", ErrInvalidModel, err)
+	}
+	return FromIR(ir, opts...)
+}
+
+// FromIR prepares an already decoded model.
+func FromIR(ir *graph.Model, opts ...Option) (*Model, error) {
+	var o Options
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.Threads <= 0 {
+		o.Threads = runtime.GOMAXPROCS(0)
+	}
+	if ir.Graph == nil {
+		return nil, fmt.Errorf("engine: %w: model has no graph", ErrInvalidModel)
+	}
+	c := &compiler{model: ir, opts: o}
+	p, err := c.compileMain(ir.Graph)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	m := &Model{ir: ir, main: p, opts: o}
+	for _, in := range p.inputs {
+		if in.hasDefault {
+			continue
+		}
+		m.inputs = append(m.inputs, toValueInfo(in.info))
+	}
+	for _, out := range ir.Graph.Outputs {
+		m.outputs = append(m.outputs, toValueInfo(out))
+	}
+	return m, nil
+}
+
+func toValueInfo(v graph.ValueInfo) ValueInfo {
+	vi := ValueInfo{Name: v.Name, Type: v.Type}
+	t := v.Type
+	for t != nil && (t.Kind == graph.KindSequence || t.Kind == graph.KindOptional) {
+		t = t.Inner
+	}
+	if t != nil {
+		vi.DType = t.Elem
+		if t.Shape != nil {
+			vi.Shape = make([]Dim, len(t.Shape))
+			for i, d := range t.Shape {
+				vi.Shape[i] = Dim{Size: d.Value, Name: d.Param}
+			}
+		}
+	}
+	return vi
+}
+
+// Inputs are the values a caller must (or may) feed: graph inputs that have
+// no initializer.
+func (m *Model) Inputs() []ValueInfo { return m.inputs }
+
+// Outputs are the graph outputs, in graph order.
+func (m *Model) Outputs() []ValueInfo { return m.outputs }
+
+// IR returns the decoded model (read-only).
+func (m *Model) IR() *graph.Model { return m.ir }
+
+// Run computes every graph output from the named inputs. Outputs that are
+// not tensors (sequences, optionals) are rejected: use RunValues.
+func (m *Model) Run(ctx context.Context, inputs map[string]*Tensor) (map[string]*Tensor, error) {
+	vals := make(map[string]tensor.Value, len(inputs))
+	for k, v := range inputs {
+		vals[k] = v
+	}
+	outs, err := m.RunValues(ctx, vals)
+	if err != nil {
+		return nil, err
+	}
+	res := make(map[string]*Tensor, len(outs))
+	for k, v := range outs {
+		t, ok := v.(*Tensor)
+		if !ok {
+			return nil, fmt.Errorf("engine: output %q is a %T, not a tensor; use RunValues", k, v)
+		}
+		res[k] = t
+	}
+	return res, nil
+}
+
+// RunValues is Run for models whose inputs or outputs are sequences or
+// optionals.
+func (m *Model) RunValues(ctx context.Context, inputs map[string]tensor.Value) (map[string]tensor.Value, error) {
+	return m.run(ctx, inputs, nil)
+}
+
+// NodeHook observes a traced run: it is called after each top-level node
+// with the node and its input and output values (which it must not modify).
+type NodeHook func(n *graph.Node, inputs, outputs []tensor.Value)
+
+// Trace is RunValues that calls hook after every node of the main graph;
+// for profilers, FLOP counters and debugging tools.
+func (m *Model) Trace(ctx context.Context, inputs map[string]tensor.Value, hook NodeHook) (map[string]tensor.Value, error) {
+	return m.run(ctx, inputs, hook)
+}
+
+func (m *Model) run(ctx context.Context, inputs map[string]tensor.Value, hook NodeHook) (map[string]tensor.Value, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	outs, err := m.main.runMain(ctx, inputs, hook)
+	if err != nil {
+		return nil, err
+	}
+	res := make(map[string]tensor.Value, len(outs))
+	for i, o := range m.outputs {
+		res[o.Name] = outs[i]
+	}
+	return res, nil
+}

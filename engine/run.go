@@ -1,0 +1,253 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/gonyx/gonyx/engine/graph"
+	"github.com/gonyx/gonyx/engine/tensor"
+	"github.com/gonyx/gonyx/ops"
+)
+
+// frame holds one execution's values for one plan.
+type frame struct {
+	vals   []tensor.Value
+	parent *frame
+}
+
+func (p *plan) newFrame(parent *frame) *frame {
+	f := &frame{vals: make([]tensor.Value, p.nslots), parent: parent}
+	for _, c := range p.consts {
+		f.vals[c.slot] = c.val
+	}
+	for _, c := range p.captures {
+		q := parent
+		for i := 1; i < c.up && q != nil; i++ {
+			q = q.parent
+		}
+		if q != nil {
+			f.vals[c.local] = q.vals[c.slot]
+		}
+	}
+	return f
+}
+
+func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, hook NodeHook) ([]tensor.Value, error) {
+	f := p.newFrame(nil)
+	used := 0
+	for _, in := range p.inputs {
+		v, ok := inputs[in.info.Name]
+		if !ok || v == nil {
+			if in.hasDefault {
+				continue
+			}
+			if in.info.Type != nil && in.info.Type.Kind == graph.KindOptional {
+				f.vals[in.slot] = &tensor.Optional{}
+				continue
+			}
+			return nil, fmt.Errorf("engine: %w: missing input %q", ErrInvalidInput, in.info.Name)
+		}
+		used++
+		if err := checkValue(in.info, v); err != nil {
+			return nil, fmt.Errorf("engine: %w: input %q: %w", ErrInvalidInput, in.info.Name, err)
+		}
+		f.vals[in.slot] = v
+	}
+	if used != len(inputs) {
+		for name := range inputs {
+			if _, ok := p.slotOf[name]; !ok || !p.isInput(name) {
+				return nil, fmt.Errorf("engine: %w: unknown input %q (inputs are %s)", ErrInvalidInput, name, p.inputNames())
+			}
+		}
+	}
+	rc := &ops.RunContext{Ctx: ctx}
+	if err := p.exec(rc, f, hook); err != nil {
+		return nil, err
+	}
+	return p.collect(f)
+}
+
+func (p *plan) isInput(name string) bool {
+	for _, in := range p.inputs {
+		if in.info.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *plan) inputNames() string {
+	var names []string
+	for _, in := range p.inputs {
+		if !in.hasDefault {
+			names = append(names, fmt.Sprintf("%q", in.info.Name))
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func (p *plan) collect(f *frame) ([]tensor.Value, error) {
+	outs := make([]tensor.Value, len(p.outputs))
+	for i, s := range p.outputs {
+		v := f.vals[s]
+		if v == nil {
+			return nil, fmt.Errorf("engine: graph output %q was not produced", p.graph.Outputs[i].Name)
+		}
+		outs[i] = v
+	}
+	return outs, nil
+}
+
+// exec runs the plan's steps on f, calling hook (if any) after each step.
+func (p *plan) exec(rc *ops.RunContext, f *frame, hook NodeHook) error {
+	sub := &ops.RunContext{Ctx: rc.Ctx, Frame: f}
+	for i, st := range p.steps {
+		if err := rc.Ctx.Err(); err != nil {
+			return fmt.Errorf("engine: run stopped before %s: %w", st.describe(), err)
+		}
+		in := make([]tensor.Value, len(st.in))
+		for j, s := range st.in {
+			if s >= 0 {
+				in[j] = f.vals[s]
+				if in[j] == nil {
+					return fmt.Errorf("engine: %s: input %q has no value", st.describe(), st.node.Inputs[j])
+				}
+			}
+		}
+		outs, err := runKernel(st, sub, in)
+		if err != nil {
+			return err
+		}
+		for j, s := range st.out {
+			if s < 0 {
+				continue
+			}
+			if j >= len(outs) || outs[j] == nil {
+				return fmt.Errorf("engine: %s: output %q was not produced", st.describe(), st.node.Outputs[j])
+			}
+			f.vals[s] = outs[j]
+		}
+		if hook != nil {
+			hook(st.node, in, outs)
+		}
+		for _, s := range p.release[i] {
+			f.vals[s] = nil
+		}
+	}
+	return nil
+}
+
+func runKernel(st *step, rc *ops.RunContext, in []tensor.Value) (outs []tensor.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("engine: %s: internal error: %v\n%s", st.describe(), r, debug.Stack())
+		}
+	}()
+	outs, err = st.kernel.Run(rc, in)
+	if err != nil {
+		if ce := rc.Ctx.Err(); ce != nil {
+			return nil, fmt.Errorf("engine: %s: %w", st.describe(), ce)
+		}
+		return nil, fmt.Errorf("engine: %s: %w", st.describe(), err)
+	}
+	return outs, nil
+}
+
+// checkValue checks a caller's value against a declared type: kind, dtype,
+// rank and fixed dimensions. Symbolic dimensions accept any size.
+func checkValue(info graph.ValueInfo, v tensor.Value) error {
+	t := info.Type
+	if t == nil {
+		return nil
+	}
+	switch t.Kind {
+	case graph.KindTensor:
+		x, ok := v.(*tensor.Tensor)
+		if !ok {
+			return fmt.Errorf("want a tensor, got %T", v)
+		}
+		if t.Elem != tensor.Undefined && x.DType() != t.Elem {
+			return fmt.Errorf("dtype %v, want %v", x.DType(), t.Elem)
+		}
+		if t.Shape != nil {
+			if x.Rank() != len(t.Shape) {
+				return fmt.Errorf("shape %v has rank %d, want rank %d (%s)", x.Shape(), x.Rank(), len(t.Shape), shapeString(t.Shape))
+			}
+			for i, d := range t.Shape {
+				if d.Value >= 0 && d.Param == "" && int64(x.Shape()[i]) != d.Value {
+					return fmt.Errorf("shape %v, want %s", x.Shape(), shapeString(t.Shape))
+				}
+			}
+		}
+	case graph.KindSequence:
+		if _, ok := v.(*tensor.Sequence); !ok {
+			return fmt.Errorf("want a sequence, got %T", v)
+		}
+	}
+	return nil
+}
+
+func shapeString(s []graph.Dim) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		switch {
+		case d.Param != "":
+			parts[i] = d.Param
+		case d.Value >= 0:
+			parts[i] = fmt.Sprint(d.Value)
+		default:
+			parts[i] = "?"
+		}
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// subgraph adapts a plan to ops.Subgraph for control-flow kernels.
+type subgraph struct{ plan *plan }
+
+func (s *subgraph) Run(rc *ops.RunContext, inputs []tensor.Value) ([]tensor.Value, error) {
+	p := s.plan
+	parent, _ := rc.Frame.(*frame)
+	if parent == nil {
+		return nil, fmt.Errorf("engine: subgraph run without an enclosing frame")
+	}
+	if len(inputs) != len(p.inputs) {
+		return nil, fmt.Errorf("engine: subgraph %q takes %d inputs, got %d", p.graph.Name, len(p.inputs), len(inputs))
+	}
+	f := p.newFrame(parent)
+	for i, in := range p.inputs {
+		if inputs[i] != nil {
+			f.vals[in.slot] = inputs[i]
+		}
+	}
+	if err := p.exec(rc, f, nil); err != nil {
+		return nil, err
+	}
+	return p.collect(f)
+}
+
+func (s *subgraph) InputNames() []string {
+	names := make([]string, len(s.plan.inputs))
+	for i, in := range s.plan.inputs {
+		names[i] = in.info.Name
+	}
+	return names
+}
+
+func (s *subgraph) OutputNames() []string {
+	names := make([]string, len(s.plan.graph.Outputs))
+	for i, o := range s.plan.graph.Outputs {
+		names[i] = o.Name
+	}
+	return names
+}
+
+func (s *subgraph) InputTypes() []*graph.Type {
+	ts := make([]*graph.Type, len(s.plan.inputs))
+	for i, in := range s.plan.inputs {
+		ts[i] = in.info.Type
+	}
+	return ts
+}
