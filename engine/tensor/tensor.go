@@ -381,7 +381,7 @@ type Sequence struct {
 func (*Sequence) isValue() {}
 
 // Optional is an ONNX optional: either empty (Value nil) or holding a tensor
-// or a sequence. ElemType records the declared type for empty optionals.
+// or a sequence.
 type Optional struct {
 	Value Value
 }
