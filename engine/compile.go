@@ -316,7 +316,7 @@ func (c *compiler) fold(st *step, consts map[int]tensor.Value) (outs []tensor.Va
 			in[j] = consts[s]
 		}
 	}
-	outs, err = st.kernel.Run(&ops.RunContext{Ctx: context.Background()}, in)
+	outs, err = st.kernel.Run(&ops.RunContext{Ctx: context.Background(), Threads: c.opts.Threads}, in)
 	if err != nil {
 		return nil, err
 	}

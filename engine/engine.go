@@ -229,7 +229,7 @@ func (m *Model) run(ctx context.Context, inputs map[string]tensor.Value, hook No
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	outs, err := m.main.runMain(ctx, inputs, hook)
+	outs, err := m.main.runMain(ctx, inputs, m.opts.Threads, hook)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func (p *plan) newFrame(parent *frame) *frame {
 	return f
 }
 
-func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, hook NodeHook) ([]tensor.Value, error) {
+func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, threads int, hook NodeHook) ([]tensor.Value, error) {
 	f := p.newFrame(nil)
 	used := 0
 	for _, in := range p.inputs {
@@ -62,7 +62,7 @@ func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, hook
 			}
 		}
 	}
-	rc := &ops.RunContext{Ctx: ctx}
+	rc := &ops.RunContext{Ctx: ctx, Threads: threads}
 	if err := p.exec(rc, f, hook); err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func (p *plan) collect(f *frame) ([]tensor.Value, error) {
 
 // exec runs the plan's steps on f, calling hook (if any) after each step.
 func (p *plan) exec(rc *ops.RunContext, f *frame, hook NodeHook) error {
-	sub := &ops.RunContext{Ctx: rc.Ctx, Frame: f}
+	sub := &ops.RunContext{Ctx: rc.Ctx, Threads: rc.Threads, Frame: f}
 	for i, st := range p.steps {
 		if err := rc.Ctx.Err(); err != nil {
 			return fmt.Errorf("engine: run stopped before %s: %w", st.describe(), err)

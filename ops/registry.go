@@ -75,6 +75,8 @@ func Tensors(f TensorFunc) Kernel {
 // RunContext carries per-run state to kernels.
 type RunContext struct {
 	Ctx context.Context
+	// Threads bounds the goroutines a kernel may keep busy (≥ 1).
+	Threads int
 	// Frame is the executor's state for the graph being run; control-flow
 	// kernels hand it to Subgraph.Run so bodies can read outer-scope values.
 	Frame any

@@ -79,7 +79,7 @@ func Run(op Op, inputs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
 			vals[i] = t
 		}
 	}
-	outs, err := k.Run(&ops.RunContext{Ctx: context.Background()}, vals)
+	outs, err := k.Run(&ops.RunContext{Ctx: context.Background(), Threads: 1}, vals)
 	if err != nil {
 		return nil, err
 	}
