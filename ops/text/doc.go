@@ -1,2 +1,4 @@
-// Package text holds the string operators (StringNormalizer, TfIdfVectorizer, ...).
+// Package text holds the string operators: StringNormalizer,
+// TfIdfVectorizer, and the opset-20 RegexFullMatch, StringConcat and
+// StringSplit.
 package text
