@@ -214,8 +214,8 @@ func (c *compiler) compile(g *graph.Graph, parent *plan, opsets map[string]int) 
 		}
 		b, ok := ops.Lookup(n.Domain, n.OpType, st.opset)
 		if !ok {
-			return nil, fmt.Errorf("%w %s (domain %s, opset %d) at %s", ErrUnsupportedOp, n.OpType,
-				domainName(n.Domain), st.opset, st.describe())
+			return nil, fmt.Errorf("%w %s (domain %s, opset %d) at node %q", ErrUnsupportedOp, n.OpType,
+				domainName(n.Domain), st.opset, n.Name)
 		}
 		k, err := b(on)
 		if err != nil {
