@@ -1,0 +1,204 @@
+package shape
+
+import (
+	"fmt"
+
+	"github.com/gonyx/gonyx/engine/tensor"
+	"github.com/gonyx/gonyx/ops"
+)
+
+func init() {
+	ops.RegisterVersions("", "Concat", []int{1, 4, 11, 13}, buildConcat)
+	ops.RegisterVersions("", "Split", []int{1, 2, 11, 13, 18}, buildSplit)
+}
+
+func buildConcat(n *ops.Node) (ops.Kernel, error) {
+	if n.Opset >= 4 && !n.HasAttr("axis") {
+		return nil, fmt.Errorf("attribute \"axis\" is required at opset %d", n.Opset)
+	}
+	axis, err := n.AttrInt("axis", 1)
+	if err != nil {
+		return nil, err
+	}
+	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		var xs []*tensor.Tensor
+		for _, t := range in {
+			if t != nil {
+				xs = append(xs, t)
+			}
+		}
+		if len(xs) == 0 {
+			return nil, fmt.Errorf("Concat needs at least one input")
+		}
+		first := xs[0]
+		r := first.Rank()
+		if r == 0 {
+			return nil, fmt.Errorf("cannot concatenate scalars: inputs must have rank >= 1")
+		}
+		a, err := ops.NormAxis(int(axis), r)
+		if err != nil {
+			return nil, err
+		}
+		shp := append([]int{}, first.Shape()...)
+		shp[a] = 0
+		for i, t := range xs {
+			if t.DType() != first.DType() {
+				return nil, fmt.Errorf("input %d has type %v, input 0 has %v: all inputs must have the same type", i, t.DType(), first.DType())
+			}
+			if t.Rank() != r {
+				return nil, fmt.Errorf("input %d has shape %v, input 0 has %v: all inputs must have the same rank", i, t.Shape(), first.Shape())
+			}
+			for d, v := range t.Shape() {
+				if d != a && v != first.Shape()[d] {
+					return nil, fmt.Errorf("input %d has shape %v, input 0 has %v: dimensions other than axis %d must match", i, t.Shape(), first.Shape(), a)
+				}
+			}
+			shp[a] += t.Shape()[a]
+		}
+		if len(xs) == 1 {
+			return []*tensor.Tensor{first}, nil
+		}
+		out, err := alloc(first.DType(), shp)
+		if err != nil {
+			return nil, err
+		}
+		dst := raw(out.Data())
+		if dst == nil {
+			return nil, fmt.Errorf("unsupported element type %v", first.DType())
+		}
+		outer := ops.Product(shp[:a])
+		inner := ops.Product(shp[a+1:])
+		rowOut := shp[a] * inner
+		off := 0
+		for _, t := range xs {
+			chunk := t.Shape()[a] * inner
+			if chunk == 0 {
+				continue
+			}
+			src := raw(t.Data())
+			for o := 0; o < outer; o++ {
+				copyRun(dst, src, o*rowOut+off, o*chunk, chunk)
+			}
+			off += chunk
+		}
+		return []*tensor.Tensor{out}, nil
+	}), nil
+}
+
+func buildSplit(n *ops.Node) (ops.Kernel, error) {
+	axis, err := n.AttrInt("axis", 0)
+	if err != nil {
+		return nil, err
+	}
+	var attrSplit []int64
+	if n.Opset < 13 {
+		if attrSplit, err = n.AttrInts("split", nil); err != nil {
+			return nil, err
+		}
+	}
+	numOut := int64(0)
+	if n.Opset >= 18 && n.HasAttr("num_outputs") {
+		if numOut, err = n.AttrInt("num_outputs", 0); err != nil {
+			return nil, err
+		}
+		if numOut < 1 {
+			return nil, fmt.Errorf("attribute \"num_outputs\" is %d, want >= 1", numOut)
+		}
+		if int(numOut) != len(n.Outputs) {
+			return nil, fmt.Errorf("attribute \"num_outputs\" is %d but the node has %d outputs", numOut, len(n.Outputs))
+		}
+	}
+	nout := len(n.Outputs)
+	if nout == 0 {
+		return nil, fmt.Errorf("Split needs at least one output")
+	}
+	splitInput := n.Opset >= 13 || n.Opset < 2
+	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		x, err := need(in, 0, "input")
+		if err != nil {
+			return nil, err
+		}
+		if x.Rank() == 0 {
+			return nil, fmt.Errorf("cannot split a scalar")
+		}
+		a, err := ops.NormAxis(int(axis), x.Rank())
+		if err != nil {
+			return nil, err
+		}
+		dim := x.Shape()[a]
+		split := attrSplit
+		if splitInput {
+			if s := ops.Input(in, 1); s != nil {
+				if split, err = ints1D(s, "split"); err != nil {
+					return nil, err
+				}
+			}
+		}
+		sizes := make([]int, nout)
+		if len(split) > 0 {
+			if len(split) != nout {
+				return nil, fmt.Errorf("split has %d entries but the node has %d outputs", len(split), nout)
+			}
+			sum := int64(0)
+			for i, s := range split {
+				if s < 0 {
+					return nil, fmt.Errorf("split[%d] is %d, want >= 0", i, s)
+				}
+				sum += s
+				if sum > int64(dim) {
+					break
+				}
+				sizes[i] = int(s)
+			}
+			if sum != int64(dim) {
+				return nil, fmt.Errorf("split %v does not add up to dimension %d (size %d) of shape %v", split, a, dim, x.Shape())
+			}
+		} else if n.Opset >= 18 {
+			// Equal parts of ceil(dim/n), the last one smaller when dim is
+			// not divisible.
+			chunk := (dim + nout - 1) / nout
+			last := dim - chunk*(nout-1)
+			if last < 0 {
+				return nil, fmt.Errorf("cannot split dimension %d of size %d into %d parts of size %d", a, dim, nout, chunk)
+			}
+			for i := range sizes {
+				sizes[i] = chunk
+			}
+			sizes[nout-1] = last
+		} else {
+			if dim%nout != 0 {
+				return nil, fmt.Errorf("cannot split dimension %d of size %d into %d equal parts", a, dim, nout)
+			}
+			for i := range sizes {
+				sizes[i] = dim / nout
+			}
+		}
+		src := raw(x.Data())
+		if src == nil {
+			return nil, fmt.Errorf("unsupported element type %v", x.DType())
+		}
+		outer := ops.Product(x.Shape()[:a])
+		inner := ops.Product(x.Shape()[a+1:])
+		rowIn := dim * inner
+		outs := make([]*tensor.Tensor, nout)
+		off := 0
+		for i, s := range sizes {
+			shp := append([]int{}, x.Shape()...)
+			shp[a] = s
+			t, err := alloc(x.DType(), shp)
+			if err != nil {
+				return nil, err
+			}
+			dst := raw(t.Data())
+			chunk := s * inner
+			if chunk > 0 {
+				for o := 0; o < outer; o++ {
+					copyRun(dst, src, o*chunk, o*rowIn+off, chunk)
+				}
+			}
+			off += chunk
+			outs[i] = t
+		}
+		return outs, nil
+	}), nil
+}
