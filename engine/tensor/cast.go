@@ -113,13 +113,13 @@ func convertFrom[S real](s []S, dt DType) any {
 	case Float16:
 		d := make([]F16, len(s))
 		for i, v := range s {
-			d[i] = NewF16(float32(v))
+			d[i] = F16FromFloat64(float64(v))
 		}
 		return d
 	case BFloat16:
 		d := make([]BF16, len(s))
 		for i, v := range s {
-			d[i] = NewBF16(float32(v))
+			d[i] = BF16FromFloat64(float64(v))
 		}
 		return d
 	case Bool:

@@ -145,11 +145,11 @@ func FromFloat64s(dt DType, shape []int, vals []float64) (*Tensor, error) {
 		copy(d, vals)
 	case []F16:
 		for i, v := range vals {
-			d[i] = NewF16(float32(v))
+			d[i] = F16FromFloat64(v)
 		}
 	case []BF16:
 		for i, v := range vals {
-			d[i] = NewBF16(float32(v))
+			d[i] = BF16FromFloat64(v)
 		}
 	case []int8:
 		for i, v := range vals {

@@ -80,3 +80,24 @@ func NewBF16(f float32) BF16 {
 	b += 0x7fff + (b>>16)&1
 	return BF16(b >> 16)
 }
+
+// roundToOddFloat32 narrows x to float32 with "round to odd" when inexact,
+// so that a second rounding to float16 or bfloat16 gives the correctly
+// rounded result of x (plain float32(x) would round twice).
+func roundToOddFloat32(x float64) float32 {
+	f := float32(x)
+	if float64(f) == x || x != x || math.IsInf(float64(f), 0) {
+		return f
+	}
+	b := math.Float32bits(f)
+	if math.Abs(float64(f)) > math.Abs(x) {
+		b-- // step toward zero: the truncated value
+	}
+	return math.Float32frombits(b | 1)
+}
+
+// F16FromFloat64 rounds x to the nearest float16 (ties to even), without double rounding.
+func F16FromFloat64(x float64) F16 { return NewF16(roundToOddFloat32(x)) }
+
+// BF16FromFloat64 rounds x to the nearest bfloat16 (ties to even), without double rounding.
+func BF16FromFloat64(x float64) BF16 { return NewBF16(roundToOddFloat32(x)) }

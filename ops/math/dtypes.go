@@ -74,26 +74,11 @@ func wrap[T tensor.Elem](shape []int, data []T) (*tensor.Tensor, error) {
 	return tensor.FromSlice(shape, data)
 }
 
-// f64ToF32Odd rounds x to float32 with "round to odd" when inexact, so that
-// a second rounding to a narrower format (float16, bfloat16) gives the
-// correctly rounded result of x.
-func f64ToF32Odd(x float64) float32 {
-	f := float32(x)
-	if float64(f) == x || x != x || gomath.IsInf(float64(f), 0) {
-		return f
-	}
-	b := gomath.Float32bits(f)
-	if gomath.Abs(float64(f)) > gomath.Abs(x) {
-		b-- // step toward zero: the truncated value
-	}
-	return gomath.Float32frombits(b | 1)
-}
-
 // toF16 rounds a float64 to the nearest float16 (ties to even).
-func toF16(x float64) tensor.F16 { return tensor.NewF16(f64ToF32Odd(x)) }
+func toF16(x float64) tensor.F16 { return tensor.F16FromFloat64(x) }
 
 // toBF16 rounds a float64 to the nearest bfloat16 (ties to even).
-func toBF16(x float64) tensor.BF16 { return tensor.NewBF16(f64ToF32Odd(x)) }
+func toBF16(x float64) tensor.BF16 { return tensor.BF16FromFloat64(x) }
 
 // f64ToInt converts a float to an integer type as a C cast through int64
 // does (numpy's astype): truncation toward zero, wrapping for values that
