@@ -36,9 +36,9 @@ type Graph struct {
 	// Inputs is a default the caller may override.
 	Initializers map[string]*tensor.Tensor
 	// InitializerOrder keeps file order for tools that print the model.
+	// (Sparse initializers are densified by the decoder into Initializers.)
 	InitializerOrder []string
-	// SparseInitializers are densified by the decoder into Initializers.
-	DocString string
+	DocString        string
 }
 
 // Node is one operator application.
@@ -47,10 +47,9 @@ type Node struct {
 	OpType string
 	Domain string // "" means ai.onnx
 	// Inputs and Outputs are value names; "" marks an absent optional one.
-	Inputs  []string
-	Outputs []string
-	Attrs   map[string]*Attribute
-	// AttrOrder keeps file order for printing.
+	Inputs    []string
+	Outputs   []string
+	Attrs     map[string]*Attribute
 	DocString string
 }
 

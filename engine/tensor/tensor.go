@@ -67,8 +67,11 @@ func Zeros(dt DType, shape ...int) *Tensor {
 }
 
 // MaxElements bounds the element count of any tensor the engine will allocate
-// from a declared shape, so that a hostile model cannot ask for petabytes.
-const MaxElements = 1 << 34
+// from a declared shape, so that a hostile model cannot ask for petabytes:
+// 2^34 on 64-bit platforms, 2^30 where int has 32 bits.
+const MaxElements = 1 << (30 + 4*(intBits/64))
+
+const intBits = 32 << (^uint(0) >> 63)
 
 // NumElements is the product of shape, with an error for negative dims or
 // counts beyond MaxElements.

@@ -1,0 +1,5 @@
+//go:build !race
+
+package onnxpb
+
+const raceEnabled = false
