@@ -1,0 +1,6 @@
+//go:build amd64 && !purego
+
+package cpu
+
+// asmAvailable: amd64 builds carry the assembly kernels.
+const asmAvailable = true
