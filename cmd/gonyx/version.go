@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/klauspost/cpuid/v2"
+
+	"github.com/gonyx/gonyx/ops/cpu"
 )
 
 func cmdVersion(args []string) int {
@@ -27,5 +29,9 @@ func cmdVersion(args []string) int {
 		}
 	}
 	fmt.Printf("cpu features: %s\n", strings.Join(feats, " "))
+	fmt.Printf("kernels: %v (detected %v; GONYX_CPU=generic|avx2|avx512 lowers it)\n", cpu.Active, cpu.Detected)
+	if cpu.ForceError != nil {
+		fmt.Printf("warning: %v\n", cpu.ForceError)
+	}
 	return 0
 }
