@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -44,6 +45,7 @@ func cmdBench(args []string) int {
 	idRange := fs.Int64("id-range", 100, "integer inputs are uniform in [0, R)")
 	seed := fs.Uint64("seed", 42, "input PRNG seed")
 	asJSON := fs.Bool("json", false, "print only the JSON line on stdout")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed runs to this file (go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: gonyx bench --model M [--batch B] [--threads T] [--runs N] [--warmup W] [--seq S] [--json]\n\nTimes full runs on synthetic inputs built as shared/anchors/ort_bench.js builds them and prints one JSON line.\n\n")
 		fs.PrintDefaults()
@@ -70,6 +72,17 @@ func cmdBench(args []string) int {
 	total := *warmup + *runs
 	times := make([]float64, 0, *runs)
 	for i := 0; i < total; i++ {
+		if i == *warmup && *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				return fail("%v", err)
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return fail("%v", err)
+			}
+			defer pprof.StopCPUProfile()
+		}
 		start := time.Now()
 		if _, err := m.RunValues(ctx, feeds); err != nil {
 			return fail("%v", err)
