@@ -461,6 +461,12 @@ func (p *plan) planRelease() {
 		last[i] = -1
 	}
 	for i, st := range p.steps {
+		// A value nobody reads is dropped right after the step making it.
+		for _, s := range st.out {
+			if s >= 0 {
+				last[s] = i
+			}
+		}
 		for _, s := range st.in {
 			if s >= 0 {
 				last[s] = i

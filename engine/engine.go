@@ -42,6 +42,8 @@ type Options struct {
 	// DisableConstantFolding keeps every node as a run-time step (for
 	// debugging the optimiser).
 	DisableConstantFolding bool
+	// DisableBufferReuse makes every kernel output a fresh allocation.
+	DisableBufferReuse bool
 }
 
 // Option changes Options.
@@ -50,11 +52,15 @@ type Option func(*Options)
 // WithThreads sets the intra-op thread count.
 func WithThreads(n int) Option { return func(o *Options) { o.Threads = n } }
 
+// WithoutBufferReuse turns recycling of intermediate buffers off.
+func WithoutBufferReuse() Option { return func(o *Options) { o.DisableBufferReuse = true } }
+
 // WithoutConstantFolding turns load-time constant folding off.
 func WithoutConstantFolding() Option { return func(o *Options) { o.DisableConstantFolding = true } }
 
 // Model is a loaded, ready-to-run ONNX model.
 type Model struct {
+	pool    *bufferPool // nil when buffer recycling is off
 	ir      *graph.Model
 	main    *plan
 	opts    Options
@@ -147,6 +153,9 @@ func FromIR(ir *graph.Model, opts ...Option) (*Model, error) {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	m := &Model{ir: ir, main: p, opts: o}
+	if !o.DisableBufferReuse {
+		m.pool = newBufferPool()
+	}
 	for _, in := range p.inputs {
 		if in.hasDefault {
 			continue
@@ -229,7 +238,7 @@ func (m *Model) run(ctx context.Context, inputs map[string]tensor.Value, hook No
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	outs, err := m.main.runMain(ctx, inputs, m.opts.Threads, hook)
+	outs, err := m.main.runMain(ctx, inputs, m.opts.Threads, m.pool, hook)
 	if err != nil {
 		return nil, err
 	}

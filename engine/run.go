@@ -15,10 +15,11 @@ import (
 type frame struct {
 	vals   []tensor.Value
 	parent *frame
+	alloc  *runAlloc
 }
 
-func (p *plan) newFrame(parent *frame) *frame {
-	f := &frame{vals: make([]tensor.Value, p.nslots), parent: parent}
+func (p *plan) newFrame(parent *frame, alloc *runAlloc) *frame {
+	f := &frame{vals: make([]tensor.Value, p.nslots), parent: parent, alloc: alloc}
 	for _, c := range p.consts {
 		f.vals[c.slot] = c.val
 	}
@@ -28,14 +29,34 @@ func (p *plan) newFrame(parent *frame) *frame {
 			q = q.parent
 		}
 		if q != nil {
-			f.vals[c.local] = q.vals[c.slot]
+			f.set(c.local, q.vals[c.slot])
 		}
 	}
 	return f
 }
 
-func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, threads int, hook NodeHook) ([]tensor.Value, error) {
-	f := p.newFrame(nil)
+// set stores a value in a slot, counting the buffer it refers to.
+func (f *frame) set(slot int, v tensor.Value) {
+	f.vals[slot] = v
+	if f.alloc != nil && v != nil {
+		f.alloc.retain(v)
+	}
+}
+
+// drop clears a slot whose last reader has run.
+func (f *frame) drop(slot int) {
+	if v := f.vals[slot]; v != nil && f.alloc != nil {
+		f.alloc.release(v)
+	}
+	f.vals[slot] = nil
+}
+
+func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, threads int, pool *bufferPool, hook NodeHook) ([]tensor.Value, error) {
+	var alloc *runAlloc
+	if pool != nil {
+		alloc = &runAlloc{pool: pool}
+	}
+	f := p.newFrame(nil, alloc)
 	used := 0
 	for _, in := range p.inputs {
 		v, ok := inputs[in.info.Name]
@@ -63,6 +84,9 @@ func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, thre
 		}
 	}
 	rc := &ops.RunContext{Ctx: ctx, Threads: threads}
+	if alloc != nil {
+		rc.Alloc = alloc
+	}
 	if err := p.exec(rc, f, hook); err != nil {
 		return nil, err
 	}
@@ -102,7 +126,7 @@ func (p *plan) collect(f *frame) ([]tensor.Value, error) {
 
 // exec runs the plan's steps on f, calling hook (if any) after each step.
 func (p *plan) exec(rc *ops.RunContext, f *frame, hook NodeHook) error {
-	sub := &ops.RunContext{Ctx: rc.Ctx, Threads: rc.Threads, Frame: f}
+	sub := &ops.RunContext{Ctx: rc.Ctx, Threads: rc.Threads, Alloc: rc.Alloc, Frame: f}
 	for i, st := range p.steps {
 		if err := rc.Ctx.Err(); err != nil {
 			return fmt.Errorf("engine: run stopped before %s: %w", st.describe(), err)
@@ -127,13 +151,13 @@ func (p *plan) exec(rc *ops.RunContext, f *frame, hook NodeHook) error {
 			if j >= len(outs) || outs[j] == nil {
 				return fmt.Errorf("engine: %s: output %q was not produced", st.describe(), st.node.Outputs[j])
 			}
-			f.vals[s] = outs[j]
+			f.set(s, outs[j])
 		}
 		if hook != nil {
 			hook(st.node, in, outs)
 		}
 		for _, s := range p.release[i] {
-			f.vals[s] = nil
+			f.drop(s)
 		}
 	}
 	return nil
@@ -216,10 +240,10 @@ func (s *subgraph) Run(rc *ops.RunContext, inputs []tensor.Value) ([]tensor.Valu
 	if len(inputs) != len(p.inputs) {
 		return nil, fmt.Errorf("engine: subgraph %q takes %d inputs, got %d", p.graph.Name, len(p.inputs), len(inputs))
 	}
-	f := p.newFrame(parent)
+	f := p.newFrame(parent, parent.alloc)
 	for i, in := range p.inputs {
 		if inputs[i] != nil {
-			f.vals[in.slot] = inputs[i]
+			f.set(in.slot, inputs[i])
 		}
 	}
 	if err := p.exec(rc, f, nil); err != nil {

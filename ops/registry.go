@@ -77,9 +77,36 @@ type RunContext struct {
 	Ctx context.Context
 	// Threads bounds the goroutines a kernel may keep busy (≥ 1).
 	Threads int
+	// Alloc, when the engine sets it, recycles float32 buffers freed by
+	// earlier nodes (and earlier runs); use NewFloat32 rather than calling it.
+	Alloc Allocator
 	// Frame is the executor's state for the graph being run; control-flow
 	// kernels hand it to Subgraph.Run so bodies can read outer-scope values.
 	Frame any
+}
+
+// Allocator hands out float32 buffers of exactly n elements with
+// unspecified contents.
+type Allocator interface {
+	Float32(n int) []float32
+}
+
+// NewFloat32 makes a float32 output tensor. When zero is false its contents
+// are unspecified, for kernels that write every element; recycled memory is
+// then handed out without clearing. rc may be nil (tests, constant folding).
+func (rc *RunContext) NewFloat32(shape []int, zero bool) (*tensor.Tensor, error) {
+	n, err := tensor.NumElements(shape)
+	if err != nil {
+		return nil, err
+	}
+	if rc == nil || rc.Alloc == nil {
+		return tensor.New(shape, make([]float32, n)), nil
+	}
+	buf := rc.Alloc.Float32(n)
+	if zero {
+		clear(buf)
+	}
+	return tensor.New(shape, buf), nil
 }
 
 // Subgraph is a compiled If/Loop/Scan body.
