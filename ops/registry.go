@@ -47,6 +47,15 @@ type TensorFunc func(inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
 // Tensors adapts a TensorFunc to Kernel, rejecting sequence or optional inputs
 // with a clear error.
 func Tensors(f TensorFunc) Kernel {
+	return TensorsRC(func(_ *RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) { return f(in) })
+}
+
+// TensorFuncRC is TensorFunc for kernels that need the RunContext (its
+// thread budget or its buffer allocator).
+type TensorFuncRC func(rc *RunContext, inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
+
+// TensorsRC adapts a TensorFuncRC to Kernel, like Tensors.
+func TensorsRC(f TensorFuncRC) Kernel {
 	return KernelFunc(func(rc *RunContext, in []tensor.Value) ([]tensor.Value, error) {
 		ts := make([]*tensor.Tensor, len(in))
 		for i, v := range in {
@@ -58,7 +67,7 @@ func Tensors(f TensorFunc) Kernel {
 				return nil, fmt.Errorf("input %d: want a tensor, got %T", i, v)
 			}
 		}
-		outs, err := f(ts)
+		outs, err := f(rc, ts)
 		if err != nil {
 			return nil, err
 		}
@@ -70,6 +79,14 @@ func Tensors(f TensorFunc) Kernel {
 		}
 		return vs, nil
 	})
+}
+
+// ThreadCount is rc's thread budget, or 1 for a nil rc.
+func (rc *RunContext) ThreadCount() int {
+	if rc == nil || rc.Threads < 1 {
+		return 1
+	}
+	return rc.Threads
 }
 
 // RunContext carries per-run state to kernels.

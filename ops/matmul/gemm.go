@@ -65,10 +65,10 @@ func buildGemm(n *ops.Node) (ops.Kernel, error) {
 		k.packedDT = b.DType()
 		k.packedShape = append([]int(nil), s...)
 	}
-	return ops.Tensors(k.run), nil
+	return ops.TensorsRC(k.run), nil
 }
 
-func (g *gemmKernel) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (g *gemmKernel) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	a, b, c := ops.Input(in, 0), ops.Input(in, 1), ops.Input(in, 2)
 	if a == nil || b == nil {
 		return nil, fmt.Errorf("Gemm: inputs A and B are required")
@@ -115,7 +115,16 @@ func (g *gemmKernel) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err != nil {
 			return nil, err
 		}
-		y := make([]float32, m*n)
+		var y []float32
+		if dt == tensor.Float32 {
+			yt, err := rc.NewFloat32(out, true)
+			if err != nil {
+				return nil, err
+			}
+			y = tensor.Data[float32](yt)
+		} else {
+			y = make([]float32, m*n)
+		}
 		beta := g.beta
 		if c == nil || beta == 0 {
 			beta = 0
@@ -127,7 +136,7 @@ func (g *gemmKernel) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			broadcastInto(y, cd, c.Shape(), m, n)
 		}
 		if g.packed != nil && b.DType() == g.packedDT && ops.ShapeEqual(b.Shape(), g.packedShape) {
-			linalg.SgemmPacked(0, g.transA, m, g.alpha, ad, lda, g.packed, beta, y, n)
+			linalg.SgemmPacked(rc.ThreadCount(), g.transA, m, g.alpha, ad, lda, g.packed, beta, y, n)
 		} else {
 			bd, err := asF32(b)
 			if err != nil {

@@ -35,7 +35,7 @@ func buildMatMul(n *ops.Node) (ops.Kernel, error) {
 		k.packedDT = b.DType()
 		k.packedShape = append([]int(nil), b.Shape()...)
 	}
-	return ops.Tensors(k.run), nil
+	return ops.TensorsRC(k.run), nil
 }
 
 // mmShape is the numpy matmul shape analysis of two operands.
@@ -88,7 +88,7 @@ func (s *mmShape) batchIndex() (batches int, ai, bi []int) {
 	return ops.Product(s.outBatch), idx[0], idx[1]
 }
 
-func (mk *matmulKernel) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (mk *matmulKernel) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	a, b := ops.Input(in, 0), ops.Input(in, 1)
 	if a == nil || b == nil {
 		return nil, fmt.Errorf("MatMul: both inputs are required")
@@ -110,11 +110,20 @@ func (mk *matmulKernel) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err != nil {
 			return nil, err
 		}
-		y := make([]float32, ops.Product(s.out))
+		var y []float32
+		if dt == tensor.Float32 {
+			yt, err := rc.NewFloat32(s.out, true)
+			if err != nil {
+				return nil, err
+			}
+			y = tensor.Data[float32](yt)
+		} else {
+			y = make([]float32, ops.Product(s.out))
+		}
 		if mk.packed != nil && dt == mk.packedDT && ops.ShapeEqual(b.Shape(), mk.packedShape) {
 			// B is 2-D: fold A's batch into its rows.
 			rows := ops.Product(s.batchA) * s.m
-			linalg.SgemmPacked(0, false, rows, 1, ad, s.k, mk.packed, 0, y, s.n)
+			linalg.SgemmPacked(rc.ThreadCount(), false, rows, 1, ad, s.k, mk.packed, 0, y, s.n)
 		} else {
 			bd, err := asF32(b)
 			if err != nil {
