@@ -9,13 +9,18 @@ FUZZTIME  ?= 20s
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test unit race vet fmt-check testdata conformance conformance-list fuzz fuzz-long cross static clean
+.PHONY: asm all build test unit race vet fmt-check testdata conformance conformance-list fuzz fuzz-long cross static clean
 
 all: build
 
 ## build: the static, cgo-free binary in build/gonyx
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BUILD)/gonyx ./cmd/gonyx
+
+## asm: regenerate the SGEMM micro-kernels (ops/linalg/sgemm_amd64.s and its Go
+## declarations) from the generator in ops/linalg/_gen; the output is byte-for-byte stable.
+asm:
+	cd ops/linalg && $(GO) run ./_gen
 
 ## test: everything CI checks — formatting, vet, unit + conformance + reference-model tests,
 ## a short fuzz run, and the static / cross-platform builds.
@@ -24,6 +29,7 @@ test: testdata fmt-check vet unit fuzz static cross
 unit: testdata
 	GONYX_ONNX_TESTDATA=$(CURDIR)/$(ONNXDATA) $(GO) test -count=1 -timeout 30m ./...
 	cd engine/gorgonia && $(GO) test -count=1 ./...
+	cd benchmarks && $(GO) test -count=1 ./...
 
 ## race: the race detector on the packages with concurrency.
 race:
@@ -32,6 +38,7 @@ race:
 vet:
 	$(GO) vet ./...
 	cd engine/gorgonia && $(GO) vet ./...
+	cd benchmarks && $(GO) vet ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -81,3 +88,25 @@ cross:
 
 clean:
 	rm -rf $(BUILD)
+
+## bench-compare: gonyx vs ONNX Runtime (and the pure-Go peers gonnx, onnx-go) on ../shared/models;
+## writes docs/PERFORMANCE.md, docs/performance.json, docs/performance.svg. A subset, fast:
+##   make bench-compare BENCH_ARGS='--quick --models mlp_tabular,bert_small --threads 1 --batches 1'
+## (flags: build/bench-compare -h). The ORT anchor is installed into build/anchors once.
+SHARED     ?= ../shared
+BENCH_ARGS ?=
+.PHONY: bench-compare
+bench-compare: build
+	@if [ ! -d $(BUILD)/anchors/node_modules/onnxruntime-node ] || \
+	    ! cmp -s $(SHARED)/anchors/ort_bench.js $(BUILD)/anchors/ort_bench.js || \
+	    ! cmp -s $(SHARED)/anchors/package-lock.json $(BUILD)/anchors/package-lock.json; then \
+	  echo "installing the ONNX Runtime anchor into $(BUILD)/anchors"; \
+	  rm -rf $(BUILD)/anchors && mkdir -p $(BUILD) && cp -r $(SHARED)/anchors $(BUILD)/anchors && \
+	  chmod -R u+w $(BUILD)/anchors && \
+	  ( cd $(BUILD)/anchors && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund ) || exit 1; \
+	fi
+	cd benchmarks && CGO_ENABLED=0 $(GO) build -o ../$(BUILD)/bench-compare ./cmd/bench-compare
+	@cd benchmarks && for p in gonnx onnxgo; do rm -f ../$(BUILD)/bench-$$p; \
+	  CGO_ENABLED=0 $(GO) build -o ../$(BUILD)/bench-$$p ./cmd/bench-$$p 2> ../$(BUILD)/bench-$$p.build.log \
+	    || echo "peer runner bench-$$p does not build (see $(BUILD)/bench-$$p.build.log); it is reported as failing"; done
+	$(BUILD)/bench-compare $(if $(filter-out ../shared,$(SHARED)),--shared $(SHARED)) $(BENCH_ARGS)
