@@ -18,6 +18,7 @@ import (
 
 	"github.com/gonyx/gonyx/engine/graph"
 	"github.com/gonyx/gonyx/engine/onnxpb"
+	"github.com/gonyx/gonyx/engine/shapeinfer"
 	"github.com/gonyx/gonyx/engine/tensor"
 	_ "github.com/gonyx/gonyx/ops/all" // register every operator
 )
@@ -61,6 +62,7 @@ func WithoutConstantFolding() Option { return func(o *Options) { o.DisableConsta
 // Model is a loaded, ready-to-run ONNX model.
 type Model struct {
 	pool    *bufferPool // nil when buffer recycling is off
+	shapes  *shapeinfer.Result
 	ir      *graph.Model
 	main    *plan
 	opts    Options
@@ -147,12 +149,18 @@ func FromIR(ir *graph.Model, opts ...Option) (*Model, error) {
 	if ir.Graph == nil {
 		return nil, fmt.Errorf("engine: %w: model has no graph", ErrInvalidModel)
 	}
+	// Shape inference proves inconsistencies (a Gemm whose fixed inner dims
+	// differ, an Add of [2,3] and [2,4]) at load, naming the node.
+	shapes, err := shapeinfer.Infer(ir)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w: %w", ErrInvalidModel, err)
+	}
 	c := &compiler{model: ir, opts: o}
 	p, err := c.compileMain(ir.Graph)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	m := &Model{ir: ir, main: p, opts: o}
+	m := &Model{ir: ir, main: p, opts: o, shapes: shapes}
 	if !o.DisableBufferReuse {
 		m.pool = newBufferPool()
 	}
@@ -192,6 +200,15 @@ func (m *Model) Inputs() []ValueInfo { return m.inputs }
 
 // Outputs are the graph outputs, in graph order.
 func (m *Model) Outputs() []ValueInfo { return m.outputs }
+
+// ValueType is the load-time inferred type of any value in the main graph
+// (dtype and symbolic shape), or nil when inference could not tell.
+func (m *Model) ValueType(name string) *graph.Type {
+	if m.shapes == nil {
+		return nil
+	}
+	return m.shapes.Types[name]
+}
 
 // IR returns the decoded model (read-only).
 func (m *Model) IR() *graph.Model { return m.ir }

@@ -253,3 +253,23 @@ func TestFunctionInlining(t *testing.T) {
 		t.Fatalf("y = %v", y)
 	}
 }
+
+func TestShapeInconsistencyFailsAtLoad(t *testing.T) {
+	ir := addRelu()
+	ir.Graph.Initializers["b"] = tensor.New([]int{4}, []float32{1, 2, 3, 4}) // [N,3] + [4]
+	_, err := FromIR(ir)
+	if !errors.Is(err, ErrInvalidModel) || !strings.Contains(err.Error(), "Add_s") {
+		t.Fatalf("error %v, want a load-time shape error naming node Add_s", err)
+	}
+}
+
+func TestInferredTypes(t *testing.T) {
+	m, err := FromIR(addRelu())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := m.ValueType("s")
+	if s == nil || s.Elem != tensor.Float32 || len(s.Shape) != 2 || s.Shape[0].Param != "N" || s.Shape[1].Value != 3 {
+		t.Fatalf("type of s: %+v", s)
+	}
+}
