@@ -72,6 +72,7 @@ conformance-list: build testdata
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeModel$$' -fuzztime $(FUZZTIME) ./engine/onnxpb
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTensor$$' -fuzztime $(FUZZTIME) ./engine/onnxpb
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./engine
 
 fuzz-long:
 	$(MAKE) fuzz FUZZTIME=10m
