@@ -9,7 +9,7 @@ FUZZTIME  ?= 20s
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: asm all build test unit race vet fmt-check testdata conformance conformance-list fuzz fuzz-long cross static clean
+.PHONY: asm asm-check all build test unit race vet fmt-check testdata conformance conformance-list fuzz fuzz-long cross static clean
 
 all: build
 
@@ -22,9 +22,13 @@ build:
 asm:
 	cd ops/linalg && $(GO) run ./_gen
 
+## asm-check: the committed assembly is exactly what the generator writes.
+asm-check: asm
+	git diff --exit-code -- ops/linalg/sgemm_amd64.s ops/linalg/sgemm_amd64.go
+
 ## test: everything CI checks — formatting, vet, unit + conformance + reference-model tests,
 ## a short fuzz run, and the static / cross-platform builds.
-test: testdata fmt-check vet unit fuzz static cross
+test: testdata fmt-check vet asm-check unit fuzz static cross
 
 unit: testdata
 	GONYX_ONNX_TESTDATA=$(CURDIR)/$(ONNXDATA) $(GO) test -count=1 -timeout 30m ./...

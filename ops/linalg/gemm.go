@@ -5,6 +5,10 @@ import (
 	"sync"
 )
 
+// This file is the generic blocked driver of Dgemm and IGemm (float64 and
+// int32 accumulation, 5×2 Go kernel). Float32 has its own driver around the
+// per-level kernels in sgemm.go.
+
 // elem is the element types the blocked driver computes in.
 type elem interface{ ~float32 | ~float64 | ~int32 }
 

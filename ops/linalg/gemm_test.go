@@ -293,25 +293,3 @@ func TestSaturate(t *testing.T) {
 		t.Errorf("Quantize32(2.5) = %d, want 2 (half to even)", got)
 	}
 }
-
-func benchSgemm(b *testing.B, n, threads int) {
-	rng := rand.New(rand.NewSource(5))
-	a := make([]float32, n*n)
-	bb := make([]float32, n*n)
-	c := make([]float32, n*n)
-	for i := range a {
-		a[i] = rng.Float32()
-		bb[i] = rng.Float32()
-	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		SgemmN(threads, false, false, n, n, n, 1, a, n, bb, n, 0, c, n)
-	}
-	b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-}
-
-// BenchmarkSgemm512 is the single-threaded 512³ product.
-func BenchmarkSgemm512(b *testing.B) { benchSgemm(b, 512, 1) }
-
-// BenchmarkSgemm512Parallel uses every P.
-func BenchmarkSgemm512Parallel(b *testing.B) { benchSgemm(b, 512, 0) }

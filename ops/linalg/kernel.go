@@ -1,16 +1,18 @@
 package linalg
 
-// Register-blocked micro-kernels. A kernel multiplies a packed MR×k panel of
-// A (stored column by column: element (r, p) at a[p*MR+r]) by a packed k×NR
+// Portable register-blocked micro-kernels: the generic level of the float32
+// GEMM (the Go twin of the assembly kernels in sgemm_amd64.s) and the only
+// kernels of Dgemm and IGemm. A kernel multiplies a packed MR×k panel of A
+// (stored column by column: element (r, p) at a[p*MR+r]) by a packed k×NR
 // panel of B (row by row: element (p, c) at b[p*NR+c]) and adds the MR×NR
-// product into C (row-major, leading dimension ldc). This is the signature an
-// assembly kernel would take: two contiguous panels, k, and a strided tile.
+// product into C (row-major, leading dimension ldc).
 //
 // The tile is 5×2: ten accumulators plus two B values fit the fifteen float
 // registers the Go compiler allocates on amd64 without spilling, which
 // measured fastest among the shapes tried (4×4, 4×8, 6×2, 4×3, ...).
 
-// Tile sizes of the micro-kernels.
+// Tile sizes of the portable micro-kernels (the float32 assembly levels
+// use their own: see skernel).
 const (
 	MR = 5
 	NR = 2

@@ -27,7 +27,8 @@ func Parallel(n int, fn func(lo, hi int)) {
 // ParallelN is Parallel with an explicit worker count (threads <= 0 means
 // DefaultThreads()) and a grain: no chunk is made smaller than grain items
 // unless n itself is, so small loops stay on the caller's goroutine.
-// A panic in a worker is re-raised on the caller's goroutine.
+// A panic in a worker is re-raised on the caller's goroutine. Chunks run on
+// the package's worker pool (see submit) and on the caller's goroutine.
 func ParallelN(threads, n, grain int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -55,7 +56,7 @@ func ParallelN(threads, n, grain int, fn func(lo, hi int)) {
 	wg.Add(chunks - 1)
 	for c := 1; c < chunks; c++ {
 		lo, hi := bound(c), bound(c+1)
-		go func() {
+		submit(func() {
 			defer wg.Done()
 			defer func() {
 				if r := recover(); r != nil {
@@ -67,7 +68,7 @@ func ParallelN(threads, n, grain int, fn func(lo, hi int)) {
 				}
 			}()
 			fn(lo, hi)
-		}()
+		})
 	}
 	func() {
 		defer func() {
@@ -84,5 +85,29 @@ func ParallelN(threads, n, grain int, fn func(lo, hi int)) {
 	wg.Wait()
 	if panicVal != nil {
 		panic(fmt.Sprintf("linalg: worker panicked: %v", panicVal))
+	}
+}
+
+// The worker pool: goroutines that, once started, wait for tasks on
+// workCh forever, so a steady stream of parallel products spawns no
+// goroutines. submit hands a task to an idle worker, or starts a new worker
+// when none is idle; it never blocks, so nested parallel loops (a kernel
+// calling Sgemm from a ParallelN chunk) cannot deadlock. The pool grows to
+// the peak concurrency ever requested (bounded by the callers' thread
+// budgets) and parked workers cost only their stacks.
+var workCh = make(chan func())
+
+func submit(task func()) {
+	select {
+	case workCh <- task:
+	default:
+		go worker(task)
+	}
+}
+
+func worker(task func()) {
+	for {
+		task()
+		task = <-workCh
 	}
 }

@@ -1,5 +1,277 @@
 package linalg
 
+import "sync"
+
+// Float32 GEMM: a BLIS-style blocked driver around the micro-kernel family
+// of the active CPU level (see kernels.go). Loop nest, per worker:
+//
+//	for jc in N by sBlockN          // packed B block sBlockK×sBlockN (L2/L3)
+//	  for pc in K by sBlockK        // first slice stores (or adds, beta≠0), later ones add
+//	    for ic in M by ks.mc        // packed A block mc×sBlockK (L2)
+//	      for each nr-wide B panel  // sBlockK×nr panel stays in L1
+//	        for each mr-row A panel // one assembly call: an mr×nr tile
+//	          tile(...); on the last slice: epilogue on the tile
+//
+// Each assembly call is one tile (≤ 12×32×256 multiply-adds, ~2 µs), so
+// goroutines stay preemptible between calls.
+var sBlockK, sBlockN = 256, 1024
+
+// sproblem is one float32 product for the driver. Each operand is either
+// packed over its full depth (pa/pb) or packed block by block (packA/packB).
+type sproblem struct {
+	ks      *skernel
+	m, n, k int
+	pa      []float32 // panel i (rows [i*mr, i*mr+mr)) at i*k*mr
+	packA   func(dst []float32, i0, mc, p0, kc int)
+	pb      []float32 // panel q (columns [q*nr, q*nr+nr)) at q*k*nr
+	packB   func(dst []float32, p0, kc, j0, nc int)
+	c       []float32
+	ldc     int
+	beta    float32
+	epi     *Epilogue
+}
+
+var poolS sync.Pool // *[]float32 packing buffers, 64-byte aligned
+
+func getSBuf(n int) *[]float32 {
+	if v := poolS.Get(); v != nil {
+		if b, ok := v.(*[]float32); ok && cap(*b) >= n {
+			*b = (*b)[:n]
+			return b
+		}
+	}
+	b := alignedF32(n)
+	return &b
+}
+
+// run splits C over up to threads workers: along N in nr-aligned column
+// ranges when there are at least as many column panels as row panels
+// (this is the tiny-M path: every worker streams its share of packed B
+// through the 1-4 row kernels), else along M in mr-aligned row ranges.
+func (pr *sproblem) run(threads int) {
+	m, n := pr.m, pr.n
+	if threads <= 0 {
+		threads = DefaultThreads()
+	}
+	work := float64(m) * float64(n) * float64(max(pr.k, 1))
+	if w := work / minParallelWork; w < float64(threads) {
+		threads = max(int(w), 1)
+	}
+	if threads <= 1 {
+		pr.serial(0, m, 0, n)
+		return
+	}
+	mr, nr := pr.ks.mr, pr.ks.nr
+	nUnits, mUnits := ceilDiv(n, nr), ceilDiv(m, mr)
+	if nUnits >= mUnits {
+		ParallelN(min(threads, nUnits), nUnits, 1, func(lo, hi int) {
+			pr.serial(0, m, lo*nr, min(hi*nr, n))
+		})
+		return
+	}
+	ParallelN(min(threads, mUnits), mUnits, 1, func(lo, hi int) {
+		pr.serial(lo*mr, min(hi*mr, m), 0, n)
+	})
+}
+
+// serial computes C[i0:i1, j0:j1]; i0 is a multiple of mr, j0 of nr.
+func (pr *sproblem) serial(i0, i1, j0, j1 int) {
+	if i0 >= i1 || j0 >= j1 {
+		return
+	}
+	ks, k, c, ldc := pr.ks, pr.k, pr.c, pr.ldc
+	mr, nr := ks.mr, ks.nr
+	beta := pr.beta
+	if beta != 0 && beta != 1 {
+		scaleC(c, ldc, beta, i0, i1, j0, j1)
+	}
+	epi := pr.epi
+	if !epi.active() {
+		epi = nil
+	}
+	// The fused part of the epilogue goes to the kernel (ep); the rest
+	// (other activations, a residual after the activation) runs in Go on
+	// the tile just stored.
+	var ep *kEpi
+	var goAct Activation
+	var goRes bool
+	if epi != nil {
+		ep = new(kEpi)
+		ep.flags, ep.lo, ep.hi, goAct, goRes = epi.plan()
+		ep.ldr = epi.ldr(pr.n)
+	}
+	var abuf, bbuf *[]float32
+	if pr.pa == nil {
+		abuf = getSBuf(ks.mc * sBlockK)
+		defer poolS.Put(abuf)
+	}
+	if pr.pb == nil {
+		bbuf = getSBuf(sBlockK * sBlockN)
+		defer poolS.Put(bbuf)
+	}
+	for jc := j0; jc < j1; jc += sBlockN {
+		nc := min(sBlockN, j1-jc)
+		npan := ceilDiv(nc, nr)
+		for pc := 0; pc < k; pc += sBlockK {
+			kc := min(sBlockK, k-pc)
+			acc := pc > 0 || beta != 0
+			last := pc+kc == k
+			var bBlock []float32
+			bStride, bOff := kc*nr, 0
+			if pr.pb != nil {
+				bBlock = pr.pb[(jc/nr)*k*nr:]
+				bStride, bOff = k*nr, pc*nr
+			} else {
+				bBlock = (*bbuf)[:npan*kc*nr]
+				pr.packB(bBlock, pc, kc, jc, nc)
+			}
+			for ic := i0; ic < i1; ic += ks.mc {
+				mc := min(ks.mc, i1-ic)
+				mpan := ceilDiv(mc, mr)
+				var aBlock []float32
+				aStride, aOff := kc*mr, 0
+				if pr.pa != nil {
+					aBlock = pr.pa[(ic/mr)*k*mr:]
+					aStride, aOff = k*mr, pc*mr
+				} else {
+					aBlock = (*abuf)[:mpan*kc*mr]
+					pr.packA(aBlock, ic, mc, pc, kc)
+				}
+				for q := 0; q < npan; q++ {
+					bp := bBlock[q*bStride+bOff : q*bStride+bOff+kc*nr]
+					col := jc + q*nr
+					cols := min(nr, j1-col)
+					for r := 0; r < mpan; r++ {
+						ap := aBlock[r*aStride+aOff : r*aStride+aOff+kc*mr]
+						row := ic + r*mr
+						rows := min(mr, i1-row)
+						if !last || epi == nil {
+							ks.tile(kc, ap, bp, c[row*ldc+col:], ldc, rows, cols, acc, nil)
+							continue
+						}
+						epi.tileOperands(ep, row, rows, col, cols)
+						ks.tile(kc, ap, bp, c[row*ldc+col:], ldc, rows, cols, acc, ep)
+						if goAct != ActNone || goRes {
+							epi.applyRest(c, ldc, ep.ldr, row, rows, col, cols, goAct, goRes)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA32 packs rows [i0,i0+mc) and depth [p0,p0+kc) of alpha·op(A) into
+// mr-row panels, zero-filling rows past mc. A(i,p) is a[i*lda+p], or
+// a[p*lda+i] when trans.
+func packA32(dst, a []float32, lda int, trans bool, alpha float32, mr, i0, mc, p0, kc int) {
+	for r0 := 0; r0 < mc; r0 += mr {
+		panel := dst[(r0/mr)*kc*mr : (r0/mr+1)*kc*mr]
+		rows := min(mr, mc-r0)
+		if rows < mr {
+			clear(panel)
+		}
+		if !trans {
+			switch {
+			case rows == 12 && mr == 12:
+				packARows12(panel, a, (i0+r0)*lda+p0, lda, kc, alpha)
+				continue
+			case rows == 6 && mr == 6:
+				packARows6(panel, a, (i0+r0)*lda+p0, lda, kc, alpha)
+				continue
+			}
+			for rr := 0; rr < rows; rr++ {
+				src := a[(i0+r0+rr)*lda+p0 : (i0+r0+rr)*lda+p0+kc]
+				d := panel[rr:]
+				if alpha == 1 {
+					for p, v := range src {
+						d[p*mr] = v
+					}
+				} else {
+					for p, v := range src {
+						d[p*mr] = v * alpha
+					}
+				}
+			}
+			continue
+		}
+		for p := 0; p < kc; p++ {
+			src := a[(p0+p)*lda+i0+r0 : (p0+p)*lda+i0+r0+rows]
+			d := panel[p*mr : p*mr+rows]
+			if alpha == 1 {
+				copy(d, src)
+			} else {
+				for i, v := range src {
+					d[i] = v * alpha
+				}
+			}
+		}
+	}
+}
+
+// packB32 packs depth [p0,p0+kc) and columns [j0,j0+nc) of alpha·op(B) into
+// nr-column panels, zero-filling columns past nc. B(p,j) is b[p*ldb+j], or
+// b[j*ldb+p] when trans.
+func packB32(dst, b []float32, ldb int, trans bool, alpha float32, nr, p0, kc, j0, nc int) {
+	for c0 := 0; c0 < nc; c0 += nr {
+		panel := dst[(c0/nr)*kc*nr : (c0/nr+1)*kc*nr]
+		cols := min(nr, nc-c0)
+		if cols < nr {
+			clear(panel)
+		}
+		if !trans {
+			if alpha == 1 && cols == nr && (nr == 32 || nr == 16) {
+				packBFull(panel, b, (p0*ldb)+j0+c0, ldb, kc, nr)
+				continue
+			}
+			for p := 0; p < kc; p++ {
+				off := (p0+p)*ldb + j0 + c0
+				src := b[off : off+cols]
+				d := panel[p*nr : p*nr+cols]
+				if alpha == 1 {
+					copy(d, src)
+				} else {
+					for j, v := range src {
+						d[j] = v * alpha
+					}
+				}
+			}
+			continue
+		}
+		for cc := 0; cc < cols; cc++ {
+			src := b[(j0+c0+cc)*ldb+p0 : (j0+c0+cc)*ldb+p0+kc]
+			d := panel[cc:]
+			if alpha == 1 {
+				for p, v := range src {
+					d[p*nr] = v
+				}
+			} else {
+				for p, v := range src {
+					d[p*nr] = v * alpha
+				}
+			}
+		}
+	}
+}
+
+func oneEpi(epi []Epilogue) *Epilogue {
+	if len(epi) > 1 {
+		panic("linalg: at most one Epilogue")
+	}
+	if len(epi) == 1 {
+		return &epi[0]
+	}
+	return nil
+}
+
+// degenerate handles k = 0 or alpha = 0 (C = beta·C, then the epilogue).
+func degenerate(m, n int, beta float32, c []float32, ldc int, epi *Epilogue) {
+	scaleC(c, ldc, beta, 0, m, 0, n)
+	if epi.active() {
+		epi.apply(c, ldc, n, 0, m, 0, n)
+	}
+}
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
 // matrices, where op(X) is X or its transpose: op(A) is m×k, op(B) is k×n and
 // C is m×n with leading dimensions lda, ldb, ldc (the row strides of the
@@ -10,11 +282,42 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	SgemmN(0, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// SgemmN is Sgemm with an explicit worker count: 1 runs on the caller's
-// goroutine, <= 0 means DefaultThreads(). Small products use fewer workers
-// than asked.
-func SgemmN(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	gemm(threads, sgemmKernel5x2, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+// SgemmN is Sgemm with an explicit worker count (1 runs on the caller's
+// goroutine, <= 0 means DefaultThreads(); small products use fewer workers
+// than asked) and an optional fused Epilogue (at most one).
+func SgemmN(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, epi ...Epilogue) {
+	ar, ac := dims(transA, m, k)
+	br, bc := dims(transB, k, n)
+	checkMatrix("A", ar, ac, lda, len(a))
+	checkMatrix("B", br, bc, ldb, len(b))
+	checkMatrix("C", m, n, ldc, len(c))
+	e := oneEpi(epi)
+	e.check(m, n)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		degenerate(m, n, beta, c, ldc, e)
+		return
+	}
+	if m*n*k <= 2048 {
+		naiveGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		if e.active() {
+			e.apply(c, ldc, n, 0, m, 0, n)
+		}
+		return
+	}
+	ks := active
+	pr := &sproblem{
+		ks: ks, m: m, n: n, k: k, c: c, ldc: ldc, beta: beta, epi: e,
+		packA: func(dst []float32, i0, mc, p0, kc int) {
+			packA32(dst, a, lda, transA, alpha, ks.mr, i0, mc, p0, kc)
+		},
+		packB: func(dst []float32, p0, kc, j0, nc int) {
+			packB32(dst, b, ldb, transB, 1, ks.nr, p0, kc, j0, nc)
+		},
+	}
+	pr.run(threads)
 }
 
 // Dgemm is Sgemm for float64.
@@ -28,11 +331,14 @@ func DgemmN(threads int, transA, transB bool, m, n, k int, alpha float64, a []fl
 }
 
 // PackedB is a k×n float32 B operand packed once (typically constant
-// weights at model load) for repeated SgemmPacked calls. It is read-only
-// after construction and safe for concurrent use.
+// weights at model load) for repeated SgemmPacked calls, in the panel format
+// of the kernel level active when it was packed (32-wide panels on AVX-512,
+// 16 on AVX2, 64-byte aligned). It is read-only after construction and safe
+// for concurrent use.
 type PackedB struct {
 	k, n int
-	data []float32 // ceil(n/NR) panels of k×NR, zero-padded
+	ks   *skernel
+	data []float32 // ceil(n/nr) panels of k×nr, zero-padded
 }
 
 // NewPackedB packs op(B), a logical k×n matrix stored row-major with
@@ -40,9 +346,10 @@ type PackedB struct {
 func NewPackedB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 	br, bc := dims(transB, k, n)
 	checkMatrix("B", br, bc, ldb, len(b))
-	pb := &PackedB{k: k, n: n, data: make([]float32, ceilDiv(n, NR)*NR*k)}
+	ks := active
+	pb := &PackedB{k: k, n: n, ks: ks, data: alignedF32(ceilDiv(n, ks.nr) * ks.nr * k)}
 	if k > 0 && n > 0 {
-		packBGeneric(pb.data, b, ldb, transB, 1, 0, k, 0, n)
+		packB32(pb.data, b, ldb, transB, 1, ks.nr, 0, k, 0, n)
 	}
 	return pb
 }
@@ -54,34 +361,40 @@ func (p *PackedB) K() int { return p.k }
 func (p *PackedB) N() int { return p.n }
 
 // SgemmPacked computes C = alpha·op(A)·B + beta·C with a pre-packed B (m×k
-// times k×n); see Sgemm for the other arguments and SgemmN for threads.
-func SgemmPacked(threads int, transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int) {
+// times k×n), then the optional Epilogue; see Sgemm for the other arguments
+// and SgemmN for threads. Batch-1 products (m ≤ 4) stream B through the
+// 1-4 row kernels with N split over the workers.
+func SgemmPacked(threads int, transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int, epi ...Epilogue) {
 	k, n := pb.k, pb.n
 	ar, ac := dims(transA, m, k)
 	checkMatrix("A", ar, ac, lda, len(a))
 	checkMatrix("C", m, n, ldc, len(c))
+	e := oneEpi(epi)
+	e.check(m, n)
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 || alpha == 0 {
-		scaleC(c, ldc, beta, 0, m, 0, n)
+		degenerate(m, n, beta, c, ldc, e)
 		return
 	}
-	pr := &problem[float32]{
-		m: m, n: n, k: k, kern: sgemmKernel5x2, c: c, ldc: ldc, pb: pb.data,
+	ks := pb.ks
+	pr := &sproblem{
+		ks: ks, m: m, n: n, k: k, c: c, ldc: ldc, beta: beta, epi: e, pb: pb.data,
 		packA: func(dst []float32, i0, mc, p0, kc int) {
-			packAGeneric(dst, a, lda, transA, alpha, i0, mc, p0, kc)
+			packA32(dst, a, lda, transA, alpha, ks.mr, i0, mc, p0, kc)
 		},
-		prepare: func(i0, i1, j0, j1 int) { scaleC(c, ldc, beta, i0, i1, j0, j1) },
 	}
 	pr.run(threads)
 }
 
 // PackedA is an m×k float32 A operand packed once for repeated
-// SgemmPackedA calls (convolution weights). Read-only after construction.
+// SgemmPackedA calls (convolution weights), in the format of the kernel
+// level active when it was packed. Read-only after construction.
 type PackedA struct {
 	m, k int
-	data []float32 // ceil(m/MR) panels of k×MR, zero-padded
+	ks   *skernel
+	data []float32 // ceil(m/mr) panels of k×mr, zero-padded
 }
 
 // NewPackedA packs op(A), a logical m×k matrix stored row-major with leading
@@ -89,9 +402,10 @@ type PackedA struct {
 func NewPackedA(transA bool, m, k int, a []float32, lda int) *PackedA {
 	ar, ac := dims(transA, m, k)
 	checkMatrix("A", ar, ac, lda, len(a))
-	pa := &PackedA{m: m, k: k, data: make([]float32, ceilDiv(m, MR)*MR*k)}
+	ks := active
+	pa := &PackedA{m: m, k: k, ks: ks, data: alignedF32(ceilDiv(m, ks.mr) * ks.mr * k)}
 	if m > 0 && k > 0 {
-		packAGeneric(pa.data, a, lda, transA, 1, 0, m, 0, k)
+		packA32(pa.data, a, lda, transA, 1, ks.mr, 0, m, 0, k)
 	}
 	return pa
 }
@@ -103,25 +417,29 @@ func (p *PackedA) M() int { return p.m }
 func (p *PackedA) K() int { return p.k }
 
 // SgemmPackedA computes C = alpha·A·op(B) + beta·C with a pre-packed A (m×k
-// times k×n); see Sgemm for the other arguments and SgemmN for threads.
-func SgemmPackedA(threads int, pa *PackedA, transB bool, n int, alpha float32, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// times k×n), then the optional Epilogue (for convolution: Bias with
+// BiasPerRow, the activation, a residual); see Sgemm for the other
+// arguments and SgemmN for threads.
+func SgemmPackedA(threads int, pa *PackedA, transB bool, n int, alpha float32, b []float32, ldb int, beta float32, c []float32, ldc int, epi ...Epilogue) {
 	m, k := pa.m, pa.k
 	br, bc := dims(transB, k, n)
 	checkMatrix("B", br, bc, ldb, len(b))
 	checkMatrix("C", m, n, ldc, len(c))
+	e := oneEpi(epi)
+	e.check(m, n)
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 || alpha == 0 {
-		scaleC(c, ldc, beta, 0, m, 0, n)
+		degenerate(m, n, beta, c, ldc, e)
 		return
 	}
-	pr := &problem[float32]{
-		m: m, n: n, k: k, kern: sgemmKernel5x2, c: c, ldc: ldc, pa: pa.data,
+	ks := pa.ks
+	pr := &sproblem{
+		ks: ks, m: m, n: n, k: k, c: c, ldc: ldc, beta: beta, epi: e, pa: pa.data,
 		packB: func(dst []float32, p0, kc, j0, nc int) {
-			packBGeneric(dst, b, ldb, transB, alpha, p0, kc, j0, nc)
+			packB32(dst, b, ldb, transB, alpha, ks.nr, p0, kc, j0, nc)
 		},
-		prepare: func(i0, i1, j0, j1 int) { scaleC(c, ldc, beta, i0, i1, j0, j1) },
 	}
 	pr.run(threads)
 }
