@@ -18,8 +18,10 @@ import (
 
 	"github.com/gonyx/gonyx/engine/graph"
 	"github.com/gonyx/gonyx/engine/onnxpb"
+	"github.com/gonyx/gonyx/engine/optimize"
 	"github.com/gonyx/gonyx/engine/shapeinfer"
 	"github.com/gonyx/gonyx/engine/tensor"
+	"github.com/gonyx/gonyx/ops"
 	_ "github.com/gonyx/gonyx/ops/all" // register every operator
 )
 
@@ -45,6 +47,8 @@ type Options struct {
 	DisableConstantFolding bool
 	// DisableBufferReuse makes every kernel output a fresh allocation.
 	DisableBufferReuse bool
+	// DisableOptimizations skips the graph rewriting passes (engine/optimize).
+	DisableOptimizations bool
 }
 
 // Option changes Options.
@@ -52,6 +56,9 @@ type Option func(*Options)
 
 // WithThreads sets the intra-op thread count.
 func WithThreads(n int) Option { return func(o *Options) { o.Threads = n } }
+
+// WithoutOptimizations turns the graph optimisation passes off.
+func WithoutOptimizations() Option { return func(o *Options) { o.DisableOptimizations = true } }
 
 // WithoutBufferReuse turns recycling of intermediate buffers off.
 func WithoutBufferReuse() Option { return func(o *Options) { o.DisableBufferReuse = true } }
@@ -154,6 +161,16 @@ func FromIR(ir *graph.Model, opts ...Option) (*Model, error) {
 	shapes, err := shapeinfer.Infer(ir)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w: %w", ErrInvalidModel, err)
+	}
+	if !o.DisableOptimizations {
+		// The passes rewrite ir in place (fusions, folding BatchNorm into
+		// Conv, dead code); IR() then shows the optimised graph.
+		if _, err := optimize.Optimize(ir, func(domain, op string, opset int) bool {
+			_, ok := ops.Lookup(domain, op, opset)
+			return ok
+		}); err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
 	}
 	c := &compiler{model: ir, opts: o}
 	p, err := c.compileMain(ir.Graph)

@@ -5,20 +5,27 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/gonyx/gonyx/engine"
 	"github.com/gonyx/gonyx/engine/graph"
+	"github.com/gonyx/gonyx/engine/onnxpb"
+	"github.com/gonyx/gonyx/engine/optimize"
+	"github.com/gonyx/gonyx/engine/shapeinfer"
 	"github.com/gonyx/gonyx/engine/tensor"
+	"github.com/gonyx/gonyx/ops"
 )
 
 func cmdInspect(args []string) int {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: gonyx inspect MODEL\n\nPrints IR and opset versions, producer, inputs and outputs, an op histogram, the parameter count\nand a FLOPs estimate (batch 1, other symbolic dims 1).\n")
+		fmt.Fprintf(os.Stderr, "Usage: gonyx inspect [--optimized] [--shapes] MODEL\n\nPrints IR and opset versions, producer, inputs and outputs, an op histogram, the parameter count\nand a FLOPs estimate (batch 1, other symbolic dims 1).\n")
 		fs.PrintDefaults()
 	}
+	shapes := fs.Bool("shapes", false, "print the load-time inferred type (dtype + symbolic shape) of every value")
+	optimized := fs.Bool("optimized", false, "run the graph optimisation passes first; print their report and the resulting node list")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -26,7 +33,13 @@ func cmdInspect(args []string) int {
 		fs.Usage()
 		return 2
 	}
-	m, err := engine.Load(fs.Arg(0))
+	var m *engine.Model
+	var err error
+	if *optimized {
+		m, err = loadOptimized(fs.Arg(0))
+	} else {
+		m, err = engine.Load(fs.Arg(0))
+	}
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -72,12 +85,17 @@ func cmdInspect(args []string) int {
 		params += t.Len()
 	}
 	fmt.Printf("parameters: %d\n", params)
+	if *shapes {
+		if err := printShapes(fs.Arg(0)); err != nil {
+			return fail("%v", err)
+		}
+	}
 	// FLOPs need shapes: trace one run on synthetic inputs.
 	feeds, err := syntheticInputs(m, 1, 32, 100, 42)
 	if err == nil {
 		var flops float64
 		_, err = m.Trace(context.Background(), feeds, func(n *graph.Node, in, out []tensor.Value) {
-			flops += nodeFLOPs(n, in, out)
+			flops += nodeFLOPs(asONNX(n), in, out)
 		})
 		if err == nil {
 			fmt.Printf("flops:     %.3f MFLOPs per run (batch 1, other symbolic dims 32)\n", flops/1e6)
@@ -127,4 +145,120 @@ func typeString(v engine.ValueInfo) string {
 		}
 	}
 	return s
+}
+
+// loadOptimized decodes a model, runs the optimisation passes, prints their
+// report and the optimised node list, and prepares the result.
+func loadOptimized(path string) (*engine.Model, error) {
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	ir, err := onnxpb.DecodeModel(buf, onnxpb.Options{Dir: filepath.Dir(path), OwnBuffer: true})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidModel, err)
+	}
+	rep, err := optimize.Optimize(ir, func(domain, op string, opset int) bool {
+		_, ok := ops.Lookup(domain, op, opset)
+		return ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Println("optimisation passes:")
+	for _, line := range strings.Split(strings.TrimRight(rep.String(), "\n"), "\n") {
+		fmt.Println("  " + line)
+	}
+	fmt.Printf("nodes after optimisation: %d\n", optimize.CountNodes(ir.Graph))
+	printNodes(ir.Graph, "  ", 0)
+	return engine.FromIR(ir)
+}
+
+// printNodes lists a graph's nodes (op type, name, inputs → outputs), and
+// the nodes of subgraphs indented under their owner.
+func printNodes(g *graph.Graph, indent string, depth int) {
+	if depth > 64 {
+		return
+	}
+	for _, n := range g.Nodes {
+		op := n.OpType
+		if n.Domain != "" && n.Domain != "ai.onnx" {
+			op = n.Domain + "." + op
+		}
+		fmt.Printf("%s%-26s %-30q %s → %s\n", indent, op, n.Name, strings.Join(n.Inputs, ", "), strings.Join(n.Outputs, ", "))
+		for _, a := range n.Attrs {
+			gs := a.Graphs
+			if a.G != nil {
+				gs = append([]*graph.Graph{a.G}, gs...)
+			}
+			for _, sg := range gs {
+				fmt.Printf("%s  subgraph %s (attribute %s):\n", indent, sg.Name, a.Name)
+				printNodes(sg, indent+"    ", depth+1)
+			}
+		}
+	}
+}
+
+// asONNX presents a gonyx-domain fused node as the ai.onnx op it extends
+// (FusedConv as Conv, ...), so that the FLOPs estimate counts it.
+func asONNX(n *graph.Node) *graph.Node {
+	if n.Domain != optimize.GonyxDomain {
+		return n
+	}
+	c := *n
+	c.Domain = ""
+	c.OpType = strings.TrimPrefix(n.OpType, "Fused")
+	return &c
+}
+
+// printShapes decodes the model afresh (the engine may have rewritten its
+// IR) and prints the inferred type of every node output in graph order.
+func printShapes(path string) error {
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	ir, err := onnxpb.DecodeModel(buf, onnxpb.Options{Dir: filepath.Dir(path)})
+	if err != nil {
+		return err
+	}
+	res, err := shapeinfer.Infer(ir)
+	if err != nil {
+		return err
+	}
+	fmt.Println("shapes:")
+	total, full := 0, 0
+	for _, n := range ir.Graph.Nodes {
+		for _, o := range n.Outputs {
+			if o == "" {
+				continue
+			}
+			total++
+			ty := res.Types[o]
+			s := "unknown"
+			if ty != nil {
+				s = inferredString(ty)
+				if ty.Kind == graph.KindTensor && ty.Shape != nil && !strings.Contains(s, "?") {
+					full++
+				}
+			}
+			fmt.Printf("  %-40s %-20s %s\n", o, n.OpType, s)
+		}
+	}
+	fmt.Printf("shapes known: %d/%d values\n", full, total)
+	return nil
+}
+
+func inferredString(t *graph.Type) string {
+	if t.Kind != graph.KindTensor {
+		return "non-tensor"
+	}
+	if t.Shape == nil {
+		return t.Elem.String() + "[rank ?]"
+	}
+	dims := make([]string, len(t.Shape))
+	for i, d := range t.Shape {
+		dims[i] = engine.Dim{Size: d.Value, Name: d.Param}.String()
+	}
+	return t.Elem.String() + "[" + strings.Join(dims, ",") + "]"
 }

@@ -4,6 +4,7 @@ package all
 import (
 	_ "github.com/gonyx/gonyx/ops/control"
 	_ "github.com/gonyx/gonyx/ops/conv"
+	_ "github.com/gonyx/gonyx/ops/fused"
 	_ "github.com/gonyx/gonyx/ops/math"
 	_ "github.com/gonyx/gonyx/ops/matmul"
 	_ "github.com/gonyx/gonyx/ops/nn"
