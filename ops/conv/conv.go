@@ -18,7 +18,8 @@ func init() {
 var colBudget = 1 << 18 // a variable so tests can force chunking
 
 type convKernel struct {
-	a *attrs
+	a    *attrs
+	fuse *Fusion // nil for a plain Conv
 	// Pre-packed weights (one PackedA per group) when W is a load-time
 	// constant of a float32-computed type.
 	packed      []*linalg.PackedA
@@ -27,14 +28,22 @@ type convKernel struct {
 }
 
 func buildConv(n *ops.Node) (ops.Kernel, error) {
+	return newConv(n, nil)
+}
+
+func newConv(n *ops.Node, fuse *Fusion) (ops.Kernel, error) {
 	a, err := parseAttrs(n, "Conv", false)
 	if err != nil {
 		return nil, err
 	}
-	if len(n.Inputs) < 2 || len(n.Inputs) > 3 {
-		return nil, fmt.Errorf("Conv takes 2 or 3 inputs, got %d", len(n.Inputs))
+	maxIn := 3
+	if fuse != nil && fuse.Residual {
+		maxIn = 4
 	}
-	k := &convKernel{a: a}
+	if len(n.Inputs) < 2 || len(n.Inputs) > maxIn {
+		return nil, fmt.Errorf("Conv takes 2 to %d inputs, got %d", maxIn, len(n.Inputs))
+	}
+	k := &convKernel{a: a, fuse: fuse}
 	if w := n.Const(1); w != nil && viaF32(w.DType()) && w.Rank() >= 3 {
 		s := w.Shape()
 		m := s[0]
@@ -54,7 +63,30 @@ func buildConv(n *ops.Node) (ops.Kernel, error) {
 			k.packedShape = append([]int(nil), s...)
 		}
 	}
-	return ops.Tensors(k.run), nil
+	return ops.KernelFunc(k.kernel), nil
+}
+
+// kernel adapts run to ops.Kernel, passing on the run's thread budget.
+func (k *convKernel) kernel(rc *ops.RunContext, in []tensor.Value) ([]tensor.Value, error) {
+	ts := make([]*tensor.Tensor, len(in))
+	for i, v := range in {
+		switch x := v.(type) {
+		case nil:
+		case *tensor.Tensor:
+			ts[i] = x
+		default:
+			return nil, fmt.Errorf("Conv: input %d: want a tensor, got %T", i, v)
+		}
+	}
+	threads := 0
+	if rc != nil {
+		threads = rc.Threads
+	}
+	out, err := k.run(threads, ts)
+	if err != nil {
+		return nil, err
+	}
+	return []tensor.Value{out[0]}, nil
 }
 
 func viaF32(dt tensor.DType) bool {
@@ -100,7 +132,8 @@ func checkFloatInputs(op string, x, w, b *tensor.Tensor, m int) error {
 	return nil
 }
 
-func (k *convKernel) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+// run computes Conv on up to threads goroutines (<= 0: linalg.DefaultThreads()).
+func (k *convKernel) run(threads int, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	x, w, b := ops.Input(in, 0), ops.Input(in, 1), ops.Input(in, 2)
 	if x == nil || w == nil {
 		return nil, fmt.Errorf("Conv: inputs X and W are required")
@@ -113,14 +146,37 @@ func (k *convKernel) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	dt := x.DType()
+	var z *tensor.Tensor
+	if k.fuse != nil && k.fuse.Residual {
+		if z = ops.Input(in, 3); z == nil {
+			return nil, fmt.Errorf("Conv: the fused residual input Z is missing")
+		}
+		if z.DType() != dt {
+			return nil, fmt.Errorf("Conv: Z has type %v, want %v like X", z.DType(), dt)
+		}
+	}
 	if dt == tensor.Float64 {
 		var bias []float64
 		if b != nil {
 			bias = tensor.Data[float64](b)
 		}
 		y := make([]float64, g.n*g.m*g.outSize)
-		convForward(g, tensor.Data[float64](x), tensor.Data[float64](w), bias, y, nil)
+		convForward(g, tensor.Data[float64](x), tensor.Data[float64](w), bias, y, nil, threads, nil)
+		if k.fuse != nil {
+			if err := fuse64(k.fuse, y, g.outShape(), z); err != nil {
+				return nil, err
+			}
+		}
 		return []*tensor.Tensor{tensor.New(g.outShape(), y)}, nil
+	}
+	var fu *f32Fusion
+	if k.fuse != nil {
+		fu = &f32Fusion{f: k.fuse}
+		if z != nil {
+			if fu.res, err = residualF32(z, g.outShape()); err != nil {
+				return nil, err
+			}
+		}
 	}
 	xd, err := asF32(x)
 	if err != nil {
@@ -143,7 +199,7 @@ func (k *convKernel) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		}
 	}
 	y := make([]float32, g.n*g.m*g.outSize)
-	convForward(g, xd, wd, bias, y, packed)
+	convForward(g, xd, wd, bias, y, packed, threads, fu)
 	t, err := fromF32(dt, g.outShape(), y)
 	if err != nil {
 		return nil, err
@@ -153,34 +209,65 @@ func (k *convKernel) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 
 func isDepthwise(g *geom) bool { return g.cg == 1 && g.groups > 1 }
 
-// gemmFor returns C(mg×n, ldc) += W_g(mg×kg) · B(kg×n, ldb) for group gi.
-func gemmFor[T float32 | float64](g *geom, w []T, packed []*linalg.PackedA) func(threads, gi, n int, b []T, ldb int, c []T, ldc int) {
+// gemmFor returns the product for group gi: C = W_g(mg×kg) · B(kg×n, ldb)
+// + bias_g where C is the mg×n block of y at offset off (leading
+// dimension ldc). The float32 versions add the bias (and a fusion's
+// residual and activation) in the GEMM epilogue and overwrite C; the float64
+// one accumulates into C (which holds the bias).
+func gemmFor[T float32 | float64](g *geom, w, bias []T, packed []*linalg.PackedA, fu *f32Fusion) func(threads, gi, n int, b []T, ldb int, y []T, off, ldc int) {
 	kg := g.cg * g.kSize
 	mg := g.mg
 	switch wt := any(w).(type) {
 	case []float64:
-		return func(threads, gi, n int, b []T, ldb int, c []T, ldc int) {
-			linalg.DgemmN(threads, false, false, mg, n, kg, 1, wt[gi*mg*kg:(gi+1)*mg*kg], kg, any(b).([]float64), ldb, 1, any(c).([]float64), ldc)
+		return func(threads, gi, n int, b []T, ldb int, y []T, off, ldc int) {
+			linalg.DgemmN(threads, false, false, mg, n, kg, 1, wt[gi*mg*kg:(gi+1)*mg*kg], kg, any(b).([]float64), ldb, 1, any(y).([]float64)[off:], ldc)
 		}
 	}
+	bf, _ := any(bias).([]float32)
+	epi := func(gi, off, ldc int) linalg.Epilogue {
+		var e linalg.Epilogue
+		if bf != nil {
+			e.Bias, e.BiasPerRow = bf[gi*mg:(gi+1)*mg], true
+		}
+		if fu != nil {
+			e.Act, e.Alpha, e.Beta = fu.f.Act, fu.f.Alpha, fu.f.Beta
+			if fu.res != nil {
+				e.Residual, e.LdResidual = fu.res[off:], ldc
+			}
+		}
+		return e
+	}
 	if packed != nil {
-		return func(threads, gi, n int, b []T, ldb int, c []T, ldc int) {
-			linalg.SgemmPackedA(threads, packed[gi], false, n, 1, any(b).([]float32), ldb, 1, any(c).([]float32), ldc)
+		return func(threads, gi, n int, b []T, ldb int, y []T, off, ldc int) {
+			linalg.SgemmPackedA(threads, packed[gi], false, n, 1, any(b).([]float32), ldb, 0, any(y).([]float32)[off:], ldc, epi(gi, off, ldc))
 		}
 	}
 	wf := any(w).([]float32)
-	return func(threads, gi, n int, b []T, ldb int, c []T, ldc int) {
-		linalg.SgemmN(threads, false, false, mg, n, kg, 1, wf[gi*mg*kg:(gi+1)*mg*kg], kg, any(b).([]float32), ldb, 1, any(c).([]float32), ldc)
+	return func(threads, gi, n int, b []T, ldb int, y []T, off, ldc int) {
+		linalg.SgemmN(threads, false, false, mg, n, kg, 1, wf[gi*mg*kg:(gi+1)*mg*kg], kg, any(b).([]float32), ldb, 0, any(y).([]float32)[off:], ldc, epi(gi, off, ldc))
 	}
 }
 
 // convForward computes y (N×M×outSize, zeroed) from x, w (nil when packed
-// is given) and an optional bias.
-func convForward[T float32 | float64](g *geom, x, w, bias []T, y []T, packed []*linalg.PackedA) {
+// is given) and an optional bias, on up to threads goroutines (<= 0:
+// linalg.DefaultThreads()). A float32 fusion fu (may be nil) is applied
+// to y too.
+func convForward[T float32 | float64](g *geom, x, w, bias []T, y []T, packed []*linalg.PackedA, threads int, fu *f32Fusion) {
 	if len(y) == 0 {
 		return
 	}
-	if bias != nil {
+	if threads <= 0 {
+		threads = linalg.DefaultThreads()
+	}
+	if isDepthwise(g) && g.kSize > 0 && len(g.in) <= 2 {
+		if xf, ok := any(x).([]float32); ok {
+			depthwiseF32(g.as2D(), xf, any(w).([]float32), any(bias).([]float32), any(y).([]float32), threads, fu)
+			return
+		}
+	}
+	_, isF32 := any(x).([]float32)
+	gemmRuns := g.cg > 0 && g.kSize > 0 && !(isDepthwise(g) && len(g.in) <= 2)
+	if bias != nil && !(isF32 && gemmRuns) { // float32 GEMMs add the bias in their epilogue
 		for n := 0; n < g.n; n++ {
 			for m := 0; m < g.m; m++ {
 				row := y[(n*g.m+m)*g.outSize : (n*g.m+m+1)*g.outSize]
@@ -192,14 +279,17 @@ func convForward[T float32 | float64](g *geom, x, w, bias []T, y []T, packed []*
 		}
 	}
 	if g.cg == 0 || g.kSize == 0 {
+		if yf, ok := any(y).([]float32); ok && fu != nil {
+			fu.apply(yf, 0)
+		}
 		return
 	}
 	g2 := g.as2D()
 	if isDepthwise(g) && len(g2.in) == 2 {
-		depthwise2D(g2, x, w, y)
+		depthwise2D(g2, x, w, y, threads)
 		return
 	}
-	gemm := gemmFor(g, w, packed)
+	gemm := gemmFor(g, w, bias, packed, fu)
 	kg := g.cg * g.kSize
 	pointwise := true
 	for i := range g.kern {
@@ -214,7 +304,6 @@ func convForward[T float32 | float64](g *geom, x, w, bias []T, y []T, packed []*
 	}
 	chunks := (P + cw - 1) / cw
 	items := g.n * g.groups * chunks
-	threads := linalg.DefaultThreads()
 	// Work per item in multiply-adds; tiny convolutions stay serial.
 	perItem := g.mg * kg * cw
 	outer := threads
@@ -238,14 +327,14 @@ func convForward[T float32 | float64](g *geom, x, w, bias []T, y []T, packed []*
 			j0 := ch * cw
 			j1 := min(P, j0+cw)
 			xg := x[(n*g.c+gi*g.cg)*g.inSize : (n*g.c+(gi+1)*g.cg)*g.inSize]
-			yg := y[(n*g.m+gi*g.mg)*P:]
+			off := (n*g.m+gi*g.mg)*P + j0
 			if pointwise {
-				gemm(innerThreads, gi, j1-j0, xg[j0:], P, yg[j0:], P)
+				gemm(innerThreads, gi, j1-j0, xg[j0:], P, y, off, P)
 				continue
 			}
 			c := col[:kg*(j1-j0)]
 			im2col(g2, xg, zero, c, j0, j1)
-			gemm(innerThreads, gi, j1-j0, c, j1-j0, yg[j0:], P)
+			gemm(innerThreads, gi, j1-j0, c, j1-j0, y, off, P)
 		}
 	})
 }
@@ -253,14 +342,14 @@ func convForward[T float32 | float64](g *geom, x, w, bias []T, y []T, packed []*
 // depthwise2D computes a grouped convolution with one input channel per
 // group (depthwise, possibly with a channel multiplier) directly, parallel
 // over output channels. y already holds the bias.
-func depthwise2D[T float32 | float64](g *geom, x, w, y []T) {
+func depthwise2D[T float32 | float64](g *geom, x, w, y []T, threads int) {
 	H, W := g.in[0], g.in[1]
 	OH, OW := g.out[0], g.out[1]
 	KH, KW := g.kern[0], g.kern[1]
 	sh, sw := g.stride[0], g.stride[1]
 	total := g.n * g.m
 	grain := max(1, (1<<14)/max(1, g.outSize*g.kSize))
-	linalg.ParallelN(0, total, grain, func(lo, hi int) {
+	linalg.ParallelN(threads, total, grain, func(lo, hi int) {
 		for it := lo; it < hi; it++ {
 			n, m := it/g.m, it%g.m
 			c := m / g.mg

@@ -7,6 +7,7 @@ import (
 	"github.com/gonyx/gonyx/engine/graph"
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/ops"
+	"github.com/gonyx/gonyx/ops/linalg"
 )
 
 // MaxPool, AveragePool, LpPool and their Global forms.
@@ -61,7 +62,9 @@ func buildPool(kind poolKind) ops.Builder {
 		if err != nil {
 			return nil, err
 		}
-		return ops.Tensors(pa.run), nil
+		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+			return pa.run(rcThreads(rc), in)
+		}), nil
 	}
 }
 
@@ -300,7 +303,7 @@ func (g *poolGeom) windows() [][]window {
 	return ws
 }
 
-func (pa *poolAttrs) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (pa *poolAttrs) run(threads int, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	x := ops.Input(in, 0)
 	if x == nil {
 		return nil, fmt.Errorf("%s: input X is missing", pa.op)
@@ -333,14 +336,14 @@ func (pa *poolAttrs) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	var y *tensor.Tensor
 	switch dt {
 	case tensor.Int8:
-		y, err = poolTyped(pa, g, ws, planes, outShape, tensor.Data[int8](x), idx)
+		y, err = poolTyped(threads, pa, g, ws, planes, outShape, tensor.Data[int8](x), idx)
 	case tensor.Uint8:
-		y, err = poolTyped(pa, g, ws, planes, outShape, tensor.Data[uint8](x), idx)
+		y, err = poolTyped(threads, pa, g, ws, planes, outShape, tensor.Data[uint8](x), idx)
 	case tensor.Float64:
-		y, err = poolTyped(pa, g, ws, planes, outShape, tensor.Data[float64](x), idx)
+		y, err = poolTyped(threads, pa, g, ws, planes, outShape, tensor.Data[float64](x), idx)
 	default:
 		var y32 *tensor.Tensor
-		y32, err = poolTyped(pa, g, ws, planes, outShape, widen(x), idx)
+		y32, err = poolTyped(threads, pa, g, ws, planes, outShape, widen(x), idx)
 		if err == nil {
 			y = narrow(dt, outShape, tensor.Data[float32](y32))
 		}
@@ -360,7 +363,7 @@ type poolElem interface {
 
 // poolTyped pools every (n, c) plane. Spatial ranks up to 3 use nested
 // loops (lower ranks are padded with unit dims); higher ranks an odometer.
-func poolTyped[T poolElem](pa *poolAttrs, g *poolGeom, ws [][]window, planes int, outShape []int, x []T, idx []int64) (*tensor.Tensor, error) {
+func poolTyped[T poolElem](threads int, pa *poolAttrs, g *poolGeom, ws [][]window, planes int, outShape []int, x []T, idx []int64) (*tensor.Tensor, error) {
 	n, err := allocLen(outShape)
 	if err != nil {
 		return nil, err
@@ -380,7 +383,7 @@ func poolTyped[T poolElem](pa *poolAttrs, g *poolGeom, ws [][]window, planes int
 			w3[pad+i] = ws[i]
 		}
 		work := n * ops.Product(g.kernel)
-		parallelFor(planes, work, func(lo, hi int) {
+		poolParallel(threads, planes, work, func(lo, hi int) {
 			for pl := lo; pl < hi; pl++ {
 				pool3(pa, x[pl*inPlane:(pl+1)*inPlane], y[pl*outPlane:(pl+1)*outPlane], in3, d3, w3, idxSlice(idx, pl, outPlane), int64(pl*inPlane), g.in)
 			}
@@ -503,38 +506,125 @@ func pool3[T poolElem](pa *poolAttrs, x, y []T, in [3]int, dil [3]int, ws [3][]w
 func maxPlane2D[T poolElem](x, y []T, h, w, dilH int, wh, ww []window) {
 	ow := len(ww)
 	hm := make([]T, h*ow)
+	// Interior windows [a, b): full width k, each s past the previous, so
+	// their taps are found by arithmetic instead of per-window slicing.
+	a, b, k, s := regularRun(ww)
 	for r := 0; r < h; r++ {
 		row := x[r*w : (r+1)*w]
 		out := hm[r*ow : (r+1)*ow]
-		for j, win := range ww {
-			if win.count == 0 {
-				out[j] = 0
-				continue
+		maxWindows(row, out[:a], ww[:a])
+		maxWindows(row, out[b:], ww[b:])
+		if a >= b {
+			continue
+		}
+		in := out[a:b]
+		p := ww[a].first
+		switch {
+		case k == 3 && s == 2:
+			src := row[p : p+2*len(in)+1]
+			if vecMaxS2K3(in, src) {
+				break
 			}
-			seg := row[win.first : win.first+win.count]
-			m := seg[0]
-			for _, v := range seg[1:] {
-				m = max(m, v)
+			for j := range in {
+				in[j] = max(src[2*j], src[2*j+1], src[2*j+2])
 			}
-			out[j] = m
+		case k == 3 && s == 1:
+			src := row[p : p+len(in)+2]
+			for j := range in {
+				in[j] = max(src[j], src[j+1], src[j+2])
+			}
+		case k == 2 && s == 2:
+			src := row[p : p+2*len(in)]
+			for j := range in {
+				in[j] = max(src[2*j], src[2*j+1])
+			}
+		default:
+			for j := range in {
+				seg := row[p : p+k]
+				m := seg[0]
+				for _, v := range seg[1:] {
+					m = max(m, v)
+				}
+				in[j] = m
+				p += s
+			}
 		}
 	}
 	for i, win := range wh {
 		out := y[i*ow : (i+1)*ow]
-		if win.count == 0 {
+		switch {
+		case win.count == 0:
 			for j := range out {
 				out[j] = 0
 			}
-			continue
-		}
-		copy(out, hm[win.first*ow:(win.first+1)*ow])
-		for a, r := 1, win.first+dilH; a < win.count; a, r = a+1, r+dilH {
-			src := hm[r*ow : (r+1)*ow]
-			src = src[:len(out)]
-			for j, v := range src {
-				out[j] = max(out[j], v)
+		case win.count == 3:
+			r0 := hm[win.first*ow : (win.first+1)*ow]
+			r1 := hm[(win.first+dilH)*ow : (win.first+dilH+1)*ow]
+			r2 := hm[(win.first+2*dilH)*ow : (win.first+2*dilH+1)*ow]
+			r0, r1, r2 = r0[:len(out)], r1[:len(out)], r2[:len(out)]
+			if vecMax3(out, r0, r1, r2) {
+				break
+			}
+			for j := range out {
+				out[j] = max(r0[j], r1[j], r2[j])
+			}
+		default:
+			copy(out, hm[win.first*ow:(win.first+1)*ow])
+			for a, r := 1, win.first+dilH; a < win.count; a, r = a+1, r+dilH {
+				src := hm[r*ow : (r+1)*ow]
+				src = src[:len(out)]
+				for j, v := range src {
+					out[j] = max(out[j], v)
+				}
 			}
 		}
+	}
+}
+
+// regularRun returns the longest run [a, b) of windows that all have the
+// same count k (the largest one) and advance by a constant step s, as the
+// interior of an undilated pooling row does.
+func regularRun(ww []window) (a, b, k, s int) {
+	for _, w := range ww {
+		k = max(k, w.count)
+	}
+	for i := 0; i < len(ww); {
+		if ww[i].count != k || k == 0 {
+			i++
+			continue
+		}
+		j := i + 1
+		st := 0
+		if j < len(ww) && ww[j].count == k {
+			st = ww[j].first - ww[i].first
+		}
+		for j < len(ww) && ww[j].count == k && ww[j].first-ww[j-1].first == st && st > 0 {
+			j++
+		}
+		if j-i > b-a {
+			a, b, s = i, j, st
+		}
+		i = j
+	}
+	if b-a == 1 {
+		s = 1 // a single window: the step is irrelevant
+	}
+	return a, b, k, s
+}
+
+// maxWindows computes out[j] = the max over window ww[j] of row.
+func maxWindows[T poolElem](row, out []T, ww []window) {
+	for j, win := range ww {
+		if win.count == 0 {
+			out[j] = 0
+			continue
+		}
+		seg := row[win.first : win.first+win.count]
+		m := seg[0]
+		for _, v := range seg[1:] {
+			m = max(m, v)
+		}
+		out[j] = m
 	}
 }
 
@@ -696,11 +786,13 @@ func buildGlobalPool(kind poolKind) ops.Builder {
 				return nil, err
 			}
 		}
-		return ops.Tensors(gp.run), nil
+		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+			return gp.run(rcThreads(rc), in)
+		}), nil
 	}
 }
 
-func (gp *globalPool) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (gp *globalPool) run(threads int, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	op := "Global" + gp.kind.name()
 	x := ops.Input(in, 0)
 	if err := checkFloat(op, "X", x); err != nil {
@@ -718,12 +810,12 @@ func (gp *globalPool) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	planes := shape[0] * shape[1]
 	size := ops.Product(shape[2:])
 	return one(runFloat(x, outShape,
-		func(x, y []float32) error { globalPoolKernel(gp, x, y, planes, size); return nil },
-		func(x, y []float64) error { globalPoolKernel(gp, x, y, planes, size); return nil }))
+		func(x, y []float32) error { globalPoolKernel(threads, gp, x, y, planes, size); return nil },
+		func(x, y []float64) error { globalPoolKernel(threads, gp, x, y, planes, size); return nil }))
 }
 
-func globalPoolKernel[T ops.Float](gp *globalPool, x, y []T, planes, size int) {
-	parallelFor(planes, planes*size, func(lo, hi int) {
+func globalPoolKernel[T ops.Float](threads int, gp *globalPool, x, y []T, planes, size int) {
+	poolParallel(threads, planes, planes*size, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			row := x[pl*size : (pl+1)*size]
 			switch gp.kind {
@@ -774,4 +866,41 @@ func one(t *tensor.Tensor, err error) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	return []*tensor.Tensor{t}, nil
+}
+
+// rcThreads is the run's thread budget (0, meaning linalg's default, when
+// the caller gave none).
+func rcThreads(rc *ops.RunContext) int {
+	if rc == nil {
+		return 0
+	}
+	return rc.Threads
+}
+
+// poolParallel runs fn over [0, n) planes on up to threads goroutines
+// (<= 0: the default), serially when the total work is small.
+func poolParallel(threads, n, work int, fn func(lo, hi int)) {
+	if work < 1<<15 {
+		threads = 1
+	}
+	linalg.ParallelN(threads, n, 1, fn)
+}
+
+// vecMaxS2K3 runs the vector kernel for out[j] = max(x[2j], x[2j+1],
+// x[2j+2]) when T is float32 and the CPU level has one.
+func vecMaxS2K3[T poolElem](out, x []T) bool {
+	o, ok := any(out).([]float32)
+	if !ok {
+		return false
+	}
+	return maxRowS2K3F32(o, any(x).([]float32))
+}
+
+// vecMax3 is vecMaxS2K3 for out[j] = max(a[j], b[j], c[j]).
+func vecMax3[T poolElem](out, a, b, c []T) bool {
+	o, ok := any(out).([]float32)
+	if !ok {
+		return false
+	}
+	return max3F32(o, any(a).([]float32), any(b).([]float32), any(c).([]float32))
 }

@@ -1,0 +1,356 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Even-element indices for VPERMT2PS: lanes 0,2,...,30 of two zmm.
+DATA dwEven<>+0(SB)/4, $0
+DATA dwEven<>+4(SB)/4, $2
+DATA dwEven<>+8(SB)/4, $4
+DATA dwEven<>+12(SB)/4, $6
+DATA dwEven<>+16(SB)/4, $8
+DATA dwEven<>+20(SB)/4, $10
+DATA dwEven<>+24(SB)/4, $12
+DATA dwEven<>+28(SB)/4, $14
+DATA dwEven<>+32(SB)/4, $16
+DATA dwEven<>+36(SB)/4, $18
+DATA dwEven<>+40(SB)/4, $20
+DATA dwEven<>+44(SB)/4, $22
+DATA dwEven<>+48(SB)/4, $24
+DATA dwEven<>+52(SB)/4, $26
+DATA dwEven<>+56(SB)/4, $28
+DATA dwEven<>+60(SB)/4, $30
+GLOBL dwEven<>(SB), RODATA|NOPTR, $64
+
+// Registers: DI y, SI x (block base), DX w, AX blocks left, R8 kh, R9 kw,
+// R10 row stride (bytes), R11 column step (bytes), R12 stride s,
+// R13 row pointer, R14 weight pointer, R15 tap pointer, BX/CX counters,
+// Z31 bias.
+
+// func dwRow512(y, x, w unsafe.Pointer, nb, kh, kw, rs, cs, s, m1, m2, m3 int, b float32)
+TEXT ·dwRow512(SB), NOSPLIT, $0-100
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ nb+24(FP), AX
+	MOVQ kh+32(FP), R8
+	MOVQ kw+40(FP), R9
+	MOVQ rs+48(FP), R10
+	MOVQ cs+56(FP), R11
+	MOVQ s+64(FP), R12
+	VBROADCASTSS b+96(FP), Z31
+	CMPQ R12, $2
+	JEQ  s2
+
+s1loop4:
+	CMPQ AX, $4
+	JLT  s1loop1
+	VMOVAPS Z31, Z0
+	VMOVAPS Z31, Z1
+	VMOVAPS Z31, Z2
+	VMOVAPS Z31, Z3
+	MOVQ SI, R13
+	MOVQ DX, R14
+	MOVQ R8, BX
+
+s1r4:
+	MOVQ R13, R15
+	MOVQ R9, CX
+
+s1c4:
+	VBROADCASTSS (R14), Z4
+	VFMADD231PS  (R15), Z4, Z0
+	VFMADD231PS  64(R15), Z4, Z1
+	VFMADD231PS  128(R15), Z4, Z2
+	VFMADD231PS  192(R15), Z4, Z3
+	ADDQ $4, R14
+	ADDQ R11, R15
+	DECQ CX
+	JNZ  s1c4
+	ADDQ R10, R13
+	DECQ BX
+	JNZ  s1r4
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	ADDQ $256, DI
+	ADDQ $256, SI
+	SUBQ $4, AX
+	JMP  s1loop4
+
+s1loop1:
+	TESTQ AX, AX
+	JZ    s1tail
+	VMOVAPS Z31, Z0
+	MOVQ SI, R13
+	MOVQ DX, R14
+	MOVQ R8, BX
+
+s1r1:
+	MOVQ R13, R15
+	MOVQ R9, CX
+
+s1c1:
+	VBROADCASTSS (R14), Z4
+	VFMADD231PS  (R15), Z4, Z0
+	ADDQ $4, R14
+	ADDQ R11, R15
+	DECQ CX
+	JNZ  s1c1
+	ADDQ R10, R13
+	DECQ BX
+	JNZ  s1r1
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $64, SI
+	DECQ AX
+	JMP  s1loop1
+
+s1tail:
+	MOVQ m1+72(FP), AX
+	TESTQ AX, AX
+	JZ    done
+	KMOVW AX, K1
+	VMOVAPS Z31, Z0
+	MOVQ SI, R13
+	MOVQ DX, R14
+	MOVQ R8, BX
+
+s1rt:
+	MOVQ R13, R15
+	MOVQ R9, CX
+
+s1ct:
+	VBROADCASTSS (R14), Z4
+	VMOVUPS.Z    (R15), K1, Z5
+	VFMADD231PS  Z5, Z4, Z0
+	ADDQ $4, R14
+	ADDQ R11, R15
+	DECQ CX
+	JNZ  s1ct
+	ADDQ R10, R13
+	DECQ BX
+	JNZ  s1rt
+	VMOVUPS Z0, K1, (DI)
+	JMP  done
+
+s2:
+	VMOVUPS dwEven<>(SB), Z30
+
+s2loop2:
+	CMPQ AX, $2
+	JLT  s2loop1
+	VMOVAPS Z31, Z0
+	VMOVAPS Z31, Z1
+	MOVQ SI, R13
+	MOVQ DX, R14
+	MOVQ R8, BX
+
+s2r2:
+	MOVQ R13, R15
+	MOVQ R9, CX
+
+s2c2:
+	VBROADCASTSS (R14), Z4
+	VMOVUPS      (R15), Z5
+	VPERMT2PS    64(R15), Z30, Z5
+	VMOVUPS      128(R15), Z6
+	VPERMT2PS    192(R15), Z30, Z6
+	VFMADD231PS  Z5, Z4, Z0
+	VFMADD231PS  Z6, Z4, Z1
+	ADDQ $4, R14
+	ADDQ R11, R15
+	DECQ CX
+	JNZ  s2c2
+	ADDQ R10, R13
+	DECQ BX
+	JNZ  s2r2
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $128, DI
+	ADDQ $256, SI
+	SUBQ $2, AX
+	JMP  s2loop2
+
+s2loop1:
+	TESTQ AX, AX
+	JZ    s2tail
+	VMOVAPS Z31, Z0
+	MOVQ SI, R13
+	MOVQ DX, R14
+	MOVQ R8, BX
+
+s2r1:
+	MOVQ R13, R15
+	MOVQ R9, CX
+
+s2c1:
+	VBROADCASTSS (R14), Z4
+	VMOVUPS      (R15), Z5
+	VPERMT2PS    64(R15), Z30, Z5
+	VFMADD231PS  Z5, Z4, Z0
+	ADDQ $4, R14
+	ADDQ R11, R15
+	DECQ CX
+	JNZ  s2c1
+	ADDQ R10, R13
+	DECQ BX
+	JNZ  s2r1
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	ADDQ $128, SI
+	DECQ AX
+	JMP  s2loop1
+
+s2tail:
+	MOVQ m1+72(FP), AX
+	TESTQ AX, AX
+	JZ    done
+	KMOVW AX, K1
+	MOVQ m2+80(FP), AX
+	KMOVW AX, K2
+	MOVQ m3+88(FP), AX
+	KMOVW AX, K3
+	VMOVAPS Z31, Z0
+	MOVQ SI, R13
+	MOVQ DX, R14
+	MOVQ R8, BX
+
+s2rt:
+	MOVQ R13, R15
+	MOVQ R9, CX
+
+s2ct:
+	VBROADCASTSS (R14), Z4
+	VMOVUPS.Z    (R15), K2, Z5
+	VMOVUPS.Z    64(R15), K3, Z6
+	VPERMT2PS    Z6, Z30, Z5
+	VFMADD231PS  Z5, Z4, Z0
+	ADDQ $4, R14
+	ADDQ R11, R15
+	DECQ CX
+	JNZ  s2ct
+	ADDQ R10, R13
+	DECQ BX
+	JNZ  s2rt
+	VMOVUPS Z0, K1, (DI)
+
+done:
+	VZEROUPPER
+	RET
+
+// func dwRow256(y, x, w unsafe.Pointer, nb, kh, kw, rs, cs, s int, b float32)
+TEXT ·dwRow256(SB), NOSPLIT, $0-76
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ nb+24(FP), AX
+	MOVQ kh+32(FP), R8
+	MOVQ kw+40(FP), R9
+	MOVQ rs+48(FP), R10
+	MOVQ cs+56(FP), R11
+	MOVQ s+64(FP), R12
+	VBROADCASTSS b+72(FP), Y15
+	CMPQ R12, $2
+	JEQ  a2loop1
+
+a1loop4:
+	CMPQ AX, $4
+	JLT  a1loop1
+	VMOVAPS Y15, Y0
+	VMOVAPS Y15, Y1
+	VMOVAPS Y15, Y2
+	VMOVAPS Y15, Y3
+	MOVQ SI, R13
+	MOVQ DX, R14
+	MOVQ R8, BX
+
+a1r4:
+	MOVQ R13, R15
+	MOVQ R9, CX
+
+a1c4:
+	VBROADCASTSS (R14), Y4
+	VFMADD231PS  (R15), Y4, Y0
+	VFMADD231PS  32(R15), Y4, Y1
+	VFMADD231PS  64(R15), Y4, Y2
+	VFMADD231PS  96(R15), Y4, Y3
+	ADDQ $4, R14
+	ADDQ R11, R15
+	DECQ CX
+	JNZ  a1c4
+	ADDQ R10, R13
+	DECQ BX
+	JNZ  a1r4
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, DI
+	ADDQ $128, SI
+	SUBQ $4, AX
+	JMP  a1loop4
+
+a1loop1:
+	TESTQ AX, AX
+	JZ    adone
+	VMOVAPS Y15, Y0
+	MOVQ SI, R13
+	MOVQ DX, R14
+	MOVQ R8, BX
+
+a1r1:
+	MOVQ R13, R15
+	MOVQ R9, CX
+
+a1c1:
+	VBROADCASTSS (R14), Y4
+	VFMADD231PS  (R15), Y4, Y0
+	ADDQ $4, R14
+	ADDQ R11, R15
+	DECQ CX
+	JNZ  a1c1
+	ADDQ R10, R13
+	DECQ BX
+	JNZ  a1r1
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	DECQ AX
+	JMP  a1loop1
+
+a2loop1:
+	TESTQ AX, AX
+	JZ    adone
+	VMOVAPS Y15, Y0
+	MOVQ SI, R13
+	MOVQ DX, R14
+	MOVQ R8, BX
+
+a2r1:
+	MOVQ R13, R15
+	MOVQ R9, CX
+
+a2c1:
+	VBROADCASTSS (R14), Y4
+	VMOVUPS      (R15), Y5
+	VMOVUPS      32(R15), Y6
+	VSHUFPS      $0x88, Y6, Y5, Y5
+	VPERMPD      $0xD8, Y5, Y5
+	VFMADD231PS  Y5, Y4, Y0
+	ADDQ $4, R14
+	ADDQ R11, R15
+	DECQ CX
+	JNZ  a2c1
+	ADDQ R10, R13
+	DECQ BX
+	JNZ  a2r1
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $64, SI
+	DECQ AX
+	JMP  a2loop1
+
+adone:
+	VZEROUPPER
+	RET
