@@ -1,6 +1,7 @@
 package conv
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -57,6 +58,10 @@ func (fu *f32Fusion) apply(c []float32, off int) {
 	linalg.SgemmN(1, false, false, 1, len(c), 0, 1, nil, 1, nil, len(c), 1, c, len(c), e)
 }
 
+// ErrResidualShape: a fused residual would change the output's shape (it
+// broadcasts the other way); callers fall back to a separate Add.
+var ErrResidualShape = errors.New("the fused residual does not broadcast to the convolution's output shape")
+
 // residualF32 returns Z as float32 data of Y's shape (broadcasting it if
 // needed).
 func residualF32(z *tensor.Tensor, yShape []int) ([]float32, error) {
@@ -72,7 +77,7 @@ func broadcastTo[T any](zd []T, zs, ys []int) ([]T, error) {
 		return zd, nil
 	}
 	if bs, err := ops.BroadcastShapes(zs, ys); err != nil || !ops.ShapeEqual(bs, ys) {
-		return nil, fmt.Errorf("Conv: the fused residual Z of shape %v does not broadcast to the output shape %v", zs, ys)
+		return nil, fmt.Errorf("Conv: %w: Z of shape %v, output shape %v", ErrResidualShape, zs, ys)
 	}
 	n, err := tensor.NumElements(ys)
 	if err != nil {

@@ -1,11 +1,14 @@
 package fused
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/gonyx/gonyx/engine/graph"
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/ops"
+	"github.com/gonyx/gonyx/ops/conv"
+	"github.com/gonyx/gonyx/ops/linalg"
 )
 
 func init() {
@@ -255,7 +258,40 @@ func buildFusedConv(n *ops.Node) (ops.Kernel, error) {
 	if err := checkOutputs(n, op); err != nil {
 		return nil, err
 	}
-	return buildFused(n, op, "Conv", convOpset, 3, 3, "Z", false)
+	act, err := parseActivation(n, op)
+	if err != nil {
+		return nil, err
+	}
+	// The convolution applies bias, residual and activation in its GEMM
+	// epilogue (or per plane for depthwise), while the output is in cache.
+	in := innerNode(n, "Conv", convOpset, 4)
+	k, err := conv.NewFused(in, conv.Fusion{Act: linalgAct[act.kind], Alpha: act.p0, Beta: act.p1, Residual: n.HasInput(3)})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if !n.HasInput(3) {
+		return k, nil
+	}
+	// A residual that broadcasts the result up (rare; shapes unknown at
+	// load) takes the composed path: Conv, then Add, then the activation.
+	slow, err := buildFused(n, op, "Conv", convOpset, 3, 3, "Z", false)
+	if err != nil {
+		return nil, err
+	}
+	return ops.KernelFunc(func(rc *ops.RunContext, in []tensor.Value) ([]tensor.Value, error) {
+		out, err := k.Run(rc, in)
+		if errors.Is(err, conv.ErrResidualShape) {
+			return slow.Run(rc, in)
+		}
+		return out, err
+	}), nil
+}
+
+// linalgAct maps fused activations to the GEMM epilogue's.
+var linalgAct = map[actKind]linalg.Activation{
+	actNone: linalg.ActNone, actRelu: linalg.ActRelu, actLeakyRelu: linalg.ActLeakyRelu,
+	actClip: linalg.ActClip, actSigmoid: linalg.ActSigmoid, actTanh: linalg.ActTanh,
+	actHardSigmoid: linalg.ActHardSigmoid, actHardSwish: linalg.ActHardSwish, actSiLU: linalg.ActSiLU,
 }
 
 // buildFusedGemm: FusedGemm(A, B, C?) = act(Gemm(A, B, C)).
