@@ -83,7 +83,7 @@ fuzz-long:
 
 ## static: the binary must be statically linked (no cgo, no libc).
 static: build
-	@file $(BUILD)/gonyx | tee /dev/stderr | grep -q 'statically linked'
+	@out=$$(file $(BUILD)/gonyx); echo "$$out"; case "$$out" in *"statically linked"*) ;; *) echo "not static"; exit 1;; esac
 
 ## cross: the engine builds for browsers (js/wasm) and WASI, the binary for linux/arm64.
 cross:
