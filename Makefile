@@ -9,7 +9,7 @@ FUZZTIME  ?= 20s
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: asm asm-check all build test unit race vet fmt-check testdata conformance conformance-list fuzz fuzz-long cross static clean
+.PHONY: levels asm asm-check all build test unit race vet fmt-check testdata conformance conformance-list fuzz fuzz-long cross static clean
 
 all: build
 
@@ -28,16 +28,23 @@ asm-check: asm
 
 ## test: everything CI checks — formatting, vet, unit + conformance + reference-model tests,
 ## a short fuzz run, and the static / cross-platform builds.
-test: testdata fmt-check vet asm-check unit fuzz static cross
+test: testdata fmt-check vet asm-check unit levels race fuzz static cross
 
 unit: testdata
 	GONYX_ONNX_TESTDATA=$(CURDIR)/$(ONNXDATA) $(GO) test -count=1 -timeout 30m ./...
 	cd engine/gorgonia && $(GO) test -count=1 ./...
 	cd benchmarks && $(GO) test -count=1 ./...
 
+## levels: the conformance suites and reference models at every lower kernel level
+## (the default run above uses the best level this CPU has).
+levels: testdata
+	GONYX_CPU=avx2 GONYX_ONNX_TESTDATA=$(CURDIR)/$(ONNXDATA) $(GO) test -count=1 -timeout 20m -run 'TestReferenceModels|TestConformance' ./engine/ ./engine/conformance/
+	GONYX_CPU=generic GONYX_ONNX_TESTDATA=$(CURDIR)/$(ONNXDATA) $(GO) test -count=1 -timeout 20m -run 'TestReferenceModels|TestConformance' ./engine/ ./engine/conformance/
+	$(GO) test -count=1 -tags purego ./ops/...
+
 ## race: the race detector on the packages with concurrency.
 race:
-	$(GO) test -race -count=1 ./engine/ ./ops/linalg/...
+	$(GO) test -race -count=1 -skip 'TestReferenceModels' ./engine/ ./ops/...
 
 vet:
 	$(GO) vet ./...

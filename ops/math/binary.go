@@ -23,6 +23,8 @@ type binFn struct {
 	u     func(a, b uint64) uint64
 	// divisor: for integer types B must not contain 0 (Div, Mod).
 	divisor bool
+	// vec, if set, computes float32 spans with SIMD kernels.
+	vec *vecBin
 }
 
 func (s *binFn) apply(p *plan, a, b *tensor.Tensor) (*tensor.Tensor, error) {
@@ -41,6 +43,9 @@ func (s *binFn) apply(p *plan, a, b *tensor.Tensor) (*tensor.Tensor, error) {
 		f32 := s.f32
 		if f32 == nil {
 			f32 = func(u, v float32) float32 { return float32(f(float64(u), float64(v))) }
+		}
+		if s.vec != nil {
+			return wrap(p.out, applyVec2(p, x, tensor.Data[float32](b), s.vec, f32))
 		}
 		return wrap(p.out, apply2(p, x, tensor.Data[float32](b), f32))
 	case []float64:
@@ -250,6 +255,7 @@ var arithTypes = tNumeric
 var (
 	addFn = &binFn{
 		types: arithTypes,
+		vec:   vecAdd,
 		f:     func(a, b float64) float64 { return a + b },
 		f32:   func(a, b float32) float32 { return a + b },
 		i:     func(a, b int64) int64 { return a + b },
@@ -257,6 +263,7 @@ var (
 	}
 	subFn = &binFn{
 		types: arithTypes,
+		vec:   vecSub,
 		f:     func(a, b float64) float64 { return a - b },
 		f32:   func(a, b float32) float32 { return a - b },
 		i:     func(a, b int64) int64 { return a - b },
@@ -264,6 +271,7 @@ var (
 	}
 	mulFn = &binFn{
 		types: arithTypes,
+		vec:   vecMul,
 		f:     func(a, b float64) float64 { return a * b },
 		f32:   func(a, b float32) float32 { return a * b },
 		i:     func(a, b int64) int64 { return a * b },
@@ -271,6 +279,7 @@ var (
 	}
 	divFn = &binFn{
 		types:   arithTypes,
+		vec:     vecDiv,
 		f:       func(a, b float64) float64 { return a / b },
 		f32:     func(a, b float32) float32 { return a / b },
 		i:       func(a, b int64) int64 { return a / b },

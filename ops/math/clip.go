@@ -6,6 +6,7 @@ import (
 
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/ops"
+	"github.com/gonyx/gonyx/ops/vector"
 )
 
 func init() {
@@ -30,8 +31,10 @@ func noBounds() bounds {
 // fn clamps as max then min, so that min > max gives max everywhere, as
 // the spec says; NaN stays NaN.
 func (b bounds) fn() *unaryFn {
+	lo, hi := float32(b.flo), float32(b.fhi) // exact: the bounds of float32 data are float32s
 	return &unaryFn{
 		types: tNumeric,
+		vec:   func(dst, src []float32) { vector.Clip(dst, src, lo, hi) },
 		f: func(x float64) float64 {
 			if x < b.flo {
 				x = b.flo

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/ops"
+	"github.com/gonyx/gonyx/ops/vector"
 )
 
 // unaryFn describes an elementwise function of one tensor that keeps the
@@ -19,6 +20,8 @@ type unaryFn struct {
 	f32   func(float32) float32
 	i     func(int64) int64
 	u     func(uint64) uint64
+	// vec, if set, computes float32 data instead of f32/f (a SIMD kernel).
+	vec func(dst, src []float32)
 }
 
 // apply runs u over x and returns a new tensor of x's shape and type.
@@ -30,6 +33,9 @@ func (u *unaryFn) apply(x *tensor.Tensor) (*tensor.Tensor, error) {
 	f := u.f
 	switch d := x.Data().(type) {
 	case []float32:
+		if u.vec != nil {
+			return wrap(sh, applyVec1(d, u.vec))
+		}
 		f32 := u.f32
 		if f32 == nil {
 			f32 = func(v float32) float32 { return float32(f(float64(v))) }
@@ -193,6 +199,7 @@ func init() {
 	})
 	regFixed("Relu", v(1, 6, 13, 14), &unaryFn{
 		types: tFloat | tSigned,
+		vec:   vector.Relu,
 		f: func(x float64) float64 {
 			if x < 0 {
 				return 0
@@ -219,6 +226,10 @@ func init() {
 	})
 
 	// Plain float functions.
+	vecOf := map[string]func(dst, src []float32){
+		"Exp": vector.Exp, "Log": vector.Log, "Sigmoid": vector.Sigmoid, "Tanh": vector.Tanh,
+		"HardSwish": vector.HardSwish,
+	}
 	for _, o := range []struct {
 		op string
 		vs []int
@@ -250,10 +261,12 @@ func init() {
 			return x * gomath.Max(0, gomath.Min(1, x/6+0.5))
 		}},
 	} {
-		regFixed(o.op, o.vs, floatFn(o.f))
+		u := floatFn(o.f)
+		u.vec = vecOf[o.op]
+		regFixed(o.op, o.vs, u)
 	}
 	// Erf-9 also accepts integer types.
-	regFixed("Erf", v(9, 13), &unaryFn{types: tNumeric, f: gomath.Erf})
+	regFixed("Erf", v(9, 13), &unaryFn{types: tNumeric, f: gomath.Erf, vec: vector.Erf})
 
 	// Activations with attributes.
 	regUnary("Elu", v(1, 6, 22), func(n *ops.Node) (*unaryFn, error) {
@@ -358,9 +371,11 @@ func init() {
 		}
 		switch approx {
 		case "none":
-			return floatFn(func(x float64) float64 {
+			u := floatFn(func(x float64) float64 {
 				return 0.5 * x * (1 + gomath.Erf(x/gomath.Sqrt2))
-			}), nil
+			})
+			u.vec = vector.Gelu
+			return u, nil
 		case "tanh":
 			c := gomath.Sqrt(2 / gomath.Pi)
 			return floatFn(func(x float64) float64 {

@@ -1,0 +1,58 @@
+package math
+
+import "github.com/gonyx/gonyx/ops/vector"
+
+// float32 fast paths through the SIMD kernels of ops/vector (AVX-512 or
+// AVX2 assembly, or their portable Go twins, chosen once at start-up).
+
+// vecBin is a binary op's float32 kernels: element-wise, with the second
+// operand a scalar, and with the first one a scalar.
+type vecBin struct {
+	vv func(dst, a, b []float32)
+	vs func(dst, a []float32, s float32) // a[i] op s
+	sv func(dst, b []float32, s float32) // s op b[i]
+}
+
+var (
+	vecAdd = &vecBin{vector.Add, vector.AddScalar, vector.AddScalar}
+	vecSub = &vecBin{vector.Sub, vector.SubScalar, vector.ScalarSub}
+	vecMul = &vecBin{vector.Mul, vector.MulScalar, vector.MulScalar}
+	vecDiv = &vecBin{vector.Div, vector.DivScalar, vector.ScalarDiv}
+)
+
+// minVecSpan is the shortest span worth a kernel call; shorter spans (odd
+// broadcasts such as [N,2]+[N,1]) take the plain loop.
+const minVecSpan = 8
+
+// applyVec2 is apply2 for float32 with k's kernels on each span: equal
+// shapes are one span, a scalar operand or a per-channel one ([N,C,H,W] op
+// [C,1,1]) gives spans with a stride-0 side, row broadcasting ([N,C] op [C])
+// spans with both sides contiguous.
+func applyVec2(p *plan, a, b []float32, k *vecBin, f func(a, b float32) float32) []float32 {
+	dst := make([]float32, p.n)
+	ia, ib := p.inner(0), p.inner(1)
+	p.spans(func(o, m int, off []int) {
+		d := dst[o : o+m]
+		x, y := a[off[0]:], b[off[1]:]
+		switch {
+		case m < minVecSpan || ia == 0 && ib == 0:
+			for i := range d {
+				d[i] = f(x[i*ia], y[i*ib])
+			}
+		case ia == 1 && ib == 1:
+			k.vv(d, x[:m], y[:m])
+		case ia == 1:
+			k.vs(d, x[:m], y[0])
+		default:
+			k.sv(d, y[:m], x[0])
+		}
+	})
+	return dst
+}
+
+// applyVec1 runs a float32 kernel into a new slice.
+func applyVec1(src []float32, k func(dst, src []float32)) []float32 {
+	dst := make([]float32, len(src))
+	k(dst, src)
+	return dst
+}

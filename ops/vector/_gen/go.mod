@@ -1,0 +1,3 @@
+module vectorgen
+
+go 1.26
