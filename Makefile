@@ -21,10 +21,12 @@ build:
 ## declarations) from the generator in ops/linalg/_gen; the output is byte-for-byte stable.
 asm:
 	cd ops/linalg && $(GO) run ./_gen
+	cd ops/vector/_gen && $(GO) run .
 
 ## asm-check: the committed assembly is exactly what the generator writes.
 asm-check: asm
-	git diff --exit-code -- ops/linalg/sgemm_amd64.s ops/linalg/sgemm_amd64.go
+	git diff --exit-code -- ops/linalg/sgemm_amd64.s ops/linalg/sgemm_amd64.go \
+	  ops/vector/kernels_amd64.s ops/vector/kernels_amd64.go ops/vector/zconsts.go
 
 ## test: everything CI checks — formatting, vet, unit + conformance + reference-model tests,
 ## a short fuzz run, and the static / cross-platform builds.
