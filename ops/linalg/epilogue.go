@@ -3,6 +3,8 @@ package linalg
 import (
 	"fmt"
 	"math"
+
+	"github.com/gonyx/gonyx/ops/vector"
 )
 
 // Activation is an elementwise function an Epilogue applies to the product.
@@ -209,37 +211,22 @@ func activate(x []float32, act Activation, alpha, beta float32) {
 				x[i] = alpha * v
 			}
 		}
+	// The transcendental activations use ops/vector's SIMD kernels (a
+	// scalar math.Exp loop here was 74% of efficientnet_b0's run time).
 	case ActSigmoid:
-		for i, v := range x {
-			x[i] = sigmoid32(v)
-		}
+		vector.Sigmoid(x, x)
 	case ActSiLU:
-		for i, v := range x {
-			x[i] = v * sigmoid32(v)
-		}
+		vector.SiLU(x, x)
 	case ActHardSigmoid:
 		for i, v := range x {
 			x[i] = max(0, min(1, alpha*v+beta))
 		}
 	case ActHardSwish:
-		for i, v := range x {
-			x[i] = v * max(0, min(1, v/6+0.5))
-		}
+		vector.HardSwish(x, x)
 	case ActTanh:
-		for i, v := range x {
-			x[i] = float32(math.Tanh(float64(v)))
-		}
+		vector.Tanh(x, x)
 	case ActGelu:
-		for i, v := range x {
-			x[i] = float32(float64(v) * (1 + math.Erf(float64(v)/math.Sqrt2)) / 2)
-		}
+		vector.Gelu(x, x)
 	}
 }
 
-func sigmoid32(v float32) float32 {
-	if v >= 0 {
-		return float32(1 / (1 + math.Exp(-float64(v))))
-	}
-	e := math.Exp(float64(v))
-	return float32(e / (1 + e))
-}
