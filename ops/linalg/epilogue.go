@@ -190,21 +190,9 @@ func (e *Epilogue) applyRest(c []float32, ldc, ldr, i0, rows, j0, cols int, act 
 func activate(x []float32, act Activation, alpha, beta float32) {
 	switch act {
 	case ActRelu:
-		for i, v := range x {
-			if v < 0 {
-				x[i] = 0
-			}
-		}
+		vector.Relu(x, x)
 	case ActClip:
-		for i, v := range x {
-			if v < alpha {
-				v = alpha
-			}
-			if v > beta {
-				v = beta
-			}
-			x[i] = v
-		}
+		vector.Clip(x, x, alpha, beta)
 	case ActLeakyRelu:
 		for i, v := range x {
 			if v < 0 {
