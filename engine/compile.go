@@ -17,6 +17,7 @@ type plan struct {
 	graph  *graph.Graph
 	parent *plan
 	nslots int
+	nargs  int // total input count over all steps
 	slotOf map[string]int
 	// consts pre-fill frames: initializers and folded constants.
 	consts  []constSlot
@@ -244,6 +245,9 @@ func (c *compiler) compile(g *graph.Graph, parent *plan, opsets map[string]int) 
 			return nil, fmt.Errorf("graph output: %w", err)
 		}
 		p.outputs = append(p.outputs, s)
+	}
+	for _, st := range p.steps {
+		p.nargs += len(st.in)
 	}
 	p.planRelease()
 	return p, nil

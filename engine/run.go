@@ -16,10 +16,14 @@ type frame struct {
 	vals   []tensor.Value
 	parent *frame
 	alloc  *runAlloc
+	// args backs every step's input list (one allocation per run, not per
+	// node); a step's arguments are cleared after it runs.
+	args []tensor.Value
 }
 
 func (p *plan) newFrame(parent *frame, alloc *runAlloc) *frame {
-	f := &frame{vals: make([]tensor.Value, p.nslots), parent: parent, alloc: alloc}
+	f := &frame{vals: make([]tensor.Value, p.nslots+p.nargs), parent: parent, alloc: alloc}
+	f.vals, f.args = f.vals[:p.nslots], f.vals[p.nslots:]
 	for _, c := range p.consts {
 		f.vals[c.slot] = c.val
 	}
@@ -127,11 +131,13 @@ func (p *plan) collect(f *frame) ([]tensor.Value, error) {
 // exec runs the plan's steps on f, calling hook (if any) after each step.
 func (p *plan) exec(rc *ops.RunContext, f *frame, hook NodeHook) error {
 	sub := &ops.RunContext{Ctx: rc.Ctx, Threads: rc.Threads, Alloc: rc.Alloc, Frame: f}
+	args := f.args
 	for i, st := range p.steps {
 		if err := rc.Ctx.Err(); err != nil {
 			return fmt.Errorf("engine: run stopped before %s: %w", st.describe(), err)
 		}
-		in := make([]tensor.Value, len(st.in))
+		in := args[:len(st.in):len(st.in)]
+		args = args[len(st.in):]
 		for j, s := range st.in {
 			if s >= 0 {
 				in[j] = f.vals[s]
@@ -156,6 +162,7 @@ func (p *plan) exec(rc *ops.RunContext, f *frame, hook NodeHook) error {
 		if hook != nil {
 			hook(st.node, in, outs)
 		}
+		clear(in)
 		for _, s := range p.release[i] {
 			f.drop(s)
 		}

@@ -50,7 +50,7 @@ func anchor(c *ctx, s *scope, n *graph.Node) (kind anchorKind, op string, residu
 	case isOp(n, "Gemm") && len(n.Inputs) <= 3 && s.isFloat(n.Outputs[0]) && (len(n.Inputs) == 3 || c.onnxOpset >= 11):
 		return anchorGemm, "FusedGemm", false
 	case isOp(n, "MatMul") && len(n.Inputs) == 2 && s.isFloat(n.Outputs[0]):
-		return anchorMatMul, "FusedMatMul", false
+		return anchorMatMul, "FusedMatMul", true
 	}
 	if n.Domain != GonyxDomain || n.Attrs["activation"] != nil {
 		return notAnchor, "", false
@@ -61,7 +61,7 @@ func anchor(c *ctx, s *scope, n *graph.Node) (kind anchorKind, op string, residu
 	case "FusedGemm":
 		return anchorGemm, "FusedGemm", false
 	case "FusedMatMul":
-		return anchorMatMul, "FusedMatMul", false
+		return anchorMatMul, "FusedMatMul", len(n.Inputs) <= 3
 	}
 	return notAnchor, "", false
 }

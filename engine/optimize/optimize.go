@@ -72,6 +72,8 @@ var passes = []pass{
 	{"bias", biasFusion},
 	{"activation", activationFusion},
 	{"pattern", patternFusion},
+	{"gelu-fold", geluFold},
+	{"attention", attentionFusion},
 }
 
 // Optimize rewrites m.Graph (and subgraphs) in place; has(domain, op,

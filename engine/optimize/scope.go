@@ -345,10 +345,18 @@ func (s *scope) dtypeDepth(name string, depth int) (tensor.DType, bool) {
 		}
 		return 0, false
 	case isONNX(p) && sameShape[p.OpType] && p.OpType != "Cast",
-		isGonyx(p, "Gelu"), isGonyx(p, "LayerNormalization"):
+		isONNX(p) && sameType[p.OpType],
+		isGonyx(p, "Gelu"), isGonyx(p, "LayerNormalization"), isGonyx(p, "Attention"):
 		return o.dtypeDepth(p.Inputs[0], depth+1)
 	}
 	return 0, false
+}
+
+// sameType lists ops (beyond sameShape) whose first output has the element
+// type of their first input.
+var sameType = map[string]bool{
+	"Reshape": true, "Transpose": true, "Squeeze": true, "Unsqueeze": true, "Flatten": true,
+	"Expand": true, "Slice": true, "Add": true, "Sub": true, "Mul": true, "Div": true,
 }
 
 // isFloat reports whether the value is known to be a float tensor.
