@@ -72,6 +72,7 @@ type compiler struct {
 	model *graph.Model
 	opts  Options
 	depth int
+	file  *modelFile // the mapped file weights alias (nil: nothing to release)
 }
 
 // maxGraphDepth bounds nesting of subgraphs (and of inlined functions).
@@ -169,6 +170,26 @@ func (c *compiler) compile(g *graph.Graph, parent *plan, opsets map[string]int) 
 		return 0, fmt.Errorf("%w: value %q is used but never defined", ErrInvalidModel, name)
 	}
 
+	// Weight release: an initializer whose every reader consumed it (packed
+	// it into its own layout) gives its pages back as soon as the last reader
+	// is built, which keeps the load's peak memory near one copy.
+	readersLeft := map[string]int{}
+	pinned := map[string]bool{}
+	for _, i := range order {
+		for _, name := range nodes[i].Inputs {
+			readersLeft[name]++
+		}
+		for _, name := range freeNames(nodes[i].Node) {
+			pinned[name] = true
+		}
+	}
+	for _, o := range g.Outputs {
+		pinned[o.Name] = true
+	}
+	// Only the main graph releases: a body's readers include captures of
+	// outer values that this count cannot see.
+	releasing := parent == nil && c.file != nil
+
 	for _, i := range order {
 		n := nodes[i]
 		st := &step{node: n.Node, opset: n.opset}
@@ -223,6 +244,18 @@ func (c *compiler) compile(g *graph.Graph, parent *plan, opsets map[string]int) 
 			return nil, fmt.Errorf("%s: %w", st.describe(), err)
 		}
 		st.kernel = k
+		for j, name := range n.Inputs {
+			if name == "" {
+				continue
+			}
+			if j >= len(on.Consumed) || !on.Consumed[j] {
+				pinned[name] = true
+			}
+			readersLeft[name]--
+			if releasing && readersLeft[name] == 0 && !pinned[name] && on.Consts[j] != nil {
+				c.file.release(on.Consts[j])
+			}
+		}
 		if !c.opts.DisableConstantFolding && foldable(n.Node, on) {
 			vals, err := c.fold(st, constVal)
 			if err == nil {

@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 
@@ -70,6 +69,7 @@ func WithoutConstantFolding() Option { return func(o *Options) { o.DisableConsta
 type Model struct {
 	pool    *bufferPool // nil when buffer recycling is off
 	shapes  *shapeinfer.Result
+	file    *modelFile // the mapped model file the weights alias, if any
 	ir      *graph.Model
 	main    *plan
 	opts    Options
@@ -107,22 +107,32 @@ func (d Dim) String() string {
 
 // Load reads and prepares the model at path. External data files are
 // resolved relative to the model's folder.
+//
+// The file is memory-mapped copy-on-write where the platform allows, and
+// weights alias it; once a kernel has packed a weight into its own layout,
+// the original's pages are returned to the OS. So a model is held in memory
+// about once, not twice.
 func Load(path string, opts ...Option) (*Model, error) {
-	buf, err := os.ReadFile(path)
+	mf, err := mapModel(path)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	return load(buf, onnxpb.Options{Dir: filepath.Dir(path), OwnBuffer: true}, opts)
+	m, err := load(mf.data, onnxpb.Options{Dir: filepath.Dir(path), OwnBuffer: true}, mf, opts)
+	if err != nil {
+		mf.unmap()
+		return nil, err
+	}
+	return m, nil
 }
 
 // LoadBytes prepares a model from its serialized bytes. The engine may keep
 // references into buf (weights are not copied), so the caller must not modify
 // buf afterwards. Models with external data need Load.
 func LoadBytes(buf []byte, opts ...Option) (*Model, error) {
-	return load(buf, onnxpb.Options{}, opts)
+	return load(buf, onnxpb.Options{}, nil, opts)
 }
 
-func load(buf []byte, popts onnxpb.Options, opts []Option) (m *Model, err error) {
+func load(buf []byte, popts onnxpb.Options, file *modelFile, opts []Option) (m *Model, err error) {
 	defer func() {
 		// A bug in the decoder or a kernel builder must not take the
 		// caller down: report it as an error.
@@ -141,11 +151,22 @@ func load(buf []byte, popts onnxpb.Options, opts []Option) (m *Model, err error)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w: %w", ErrInvalidModel, err)
 	}
-	return FromIR(ir, opts...)
+	m, err = fromIR(ir, file, opts)
+	if err == nil && file != nil && file.mapped {
+		// The mapping lives as long as the decoded model: kernels hold
+		// slices into it, and IR() hands out tensors that alias it.
+		runtime.AddCleanup(ir, func(f *modelFile) { f.unmap() }, file)
+	}
+	return m, err
 }
 
-// FromIR prepares an already decoded model.
+// FromIR prepares an already decoded model. The optimisation passes rewrite
+// ir in place.
 func FromIR(ir *graph.Model, opts ...Option) (*Model, error) {
+	return fromIR(ir, nil, opts)
+}
+
+func fromIR(ir *graph.Model, file *modelFile, opts []Option) (*Model, error) {
 	var o Options
 	for _, f := range opts {
 		f(&o)
@@ -172,12 +193,12 @@ func FromIR(ir *graph.Model, opts ...Option) (*Model, error) {
 			return nil, fmt.Errorf("engine: %w", err)
 		}
 	}
-	c := &compiler{model: ir, opts: o}
+	c := &compiler{model: ir, opts: o, file: file}
 	p, err := c.compileMain(ir.Graph)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	m := &Model{ir: ir, main: p, opts: o, shapes: shapes}
+	m := &Model{ir: ir, main: p, opts: o, shapes: shapes, file: file}
 	if !o.DisableBufferReuse {
 		m.pool = newBufferPool()
 	}
@@ -278,7 +299,7 @@ func (m *Model) run(ctx context.Context, inputs map[string]tensor.Value, hook No
 	}
 	res := make(map[string]tensor.Value, len(outs))
 	for i, o := range m.outputs {
-		res[o.Name] = outs[i]
+		res[o.Name] = m.file.detach(outs[i])
 	}
 	return res, nil
 }

@@ -152,6 +152,26 @@ type Node struct {
 	InputTypes []*graph.Type
 	// CompileGraph compiles a graph-valued attribute into a runnable body.
 	CompileGraph func(g *graph.Graph) (Subgraph, error)
+	// Consumed marks constant inputs the kernel has copied into its own
+	// form (e.g. packed GEMM weights): see ConsumeConst.
+	Consumed []bool
+}
+
+// ConsumeConst declares that the kernel will never read constant input i's
+// data at run time (it keeps its own copy, such as packed weights). The
+// engine may then release the original's memory once no other node reads
+// it; the input still arrives with its dtype and shape. Only call it when
+// every run-time path of the kernel ignores the input's data.
+func (n *Node) ConsumeConst(i int) {
+	if n.Const(i) == nil {
+		return
+	}
+	if n.Consumed == nil {
+		n.Consumed = make([]bool, len(n.Inputs))
+	}
+	if i < len(n.Consumed) {
+		n.Consumed[i] = true
+	}
 }
 
 // Const returns input i's load-time constant value, or nil.

@@ -394,11 +394,20 @@ func TestDecodeTestLoop11(t *testing.T) {
 	mustEqual(t, "axes type", body.Nodes[4].Attrs["axes"].Type, graph.AttrInts)
 }
 
-// sharedModel reads a model of /work/shared/models: the test fails when it
+// sharedModelsDir is ../shared/models beside the repository (override with
+// GONYX_SHARED_MODELS).
+func sharedModelsDir() string {
+	if d := os.Getenv("GONYX_SHARED_MODELS"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "..", "shared", "models")
+}
+
+// sharedModel reads a model of ../shared/models: the test fails when it
 // is missing under CI=true and is skipped otherwise.
 func sharedModel(t testing.TB, name string) (string, []byte) {
 	t.Helper()
-	path := filepath.Join("/work/shared/models", name, "model.onnx")
+	path := filepath.Join(sharedModelsDir(), name, "model.onnx")
 	buf, err := os.ReadFile(path)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -411,7 +420,7 @@ func sharedModel(t testing.TB, name string) (string, []byte) {
 
 func TestDecodeMLPTabular(t *testing.T) {
 	_, buf := sharedModel(t, "mlp_tabular")
-	mb, err := os.ReadFile("/work/shared/models/manifest.json")
+	mb, err := os.ReadFile(filepath.Join(sharedModelsDir(), "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

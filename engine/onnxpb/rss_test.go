@@ -42,7 +42,7 @@ func TestResNet50PeakRSS(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("needs /proc/self/status")
 	}
-	path := filepath.Join("/work/shared/models", "resnet50", "model.onnx")
+	path := filepath.Join(sharedModelsDir(), "resnet50", "model.onnx")
 	st, err := os.Stat(path)
 	if err != nil {
 		if os.Getenv("CI") == "true" {

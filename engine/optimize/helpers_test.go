@@ -223,7 +223,7 @@ func runPassCases(t *testing.T, pass string, cases []passCase) {
 // inputs and compares every output.
 func sameResults(t *testing.T, orig, opt *graph.Model) {
 	t.Helper()
-	e1, err := engine.FromIR(orig)
+	e1, err := engine.FromIR(orig, engine.WithoutOptimizations())
 	if err != nil {
 		t.Fatalf("original model: %v", err)
 	}

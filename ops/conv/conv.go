@@ -58,6 +58,8 @@ func newConv(n *ops.Node, fuse *Fusion) (ops.Kernel, error) {
 				for g := 0; g < a.group; g++ {
 					k.packed = append(k.packed, linalg.NewPackedA(false, mg, kg, wd[g*mg*kg:(g+1)*mg*kg], kg))
 				}
+				// Runs with this W use the packed copy only.
+				n.ConsumeConst(1)
 			}
 			k.packedDT = w.DType()
 			k.packedShape = append([]int(nil), s...)
@@ -82,7 +84,7 @@ func (k *convKernel) kernel(rc *ops.RunContext, in []tensor.Value) ([]tensor.Val
 	if rc != nil {
 		threads = rc.Threads
 	}
-	out, err := k.run(threads, ts)
+	out, err := k.run(rc, threads, ts)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +135,8 @@ func checkFloatInputs(op string, x, w, b *tensor.Tensor, m int) error {
 }
 
 // run computes Conv on up to threads goroutines (<= 0: linalg.DefaultThreads()).
-func (k *convKernel) run(threads int, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+// A float32 output comes from rc's recycled buffers (rc may be nil).
+func (k *convKernel) run(rc *ops.RunContext, threads int, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	x, w, b := ops.Input(in, 0), ops.Input(in, 1), ops.Input(in, 2)
 	if x == nil || w == nil {
 		return nil, fmt.Errorf("Conv: inputs X and W are required")
@@ -198,6 +201,16 @@ func (k *convKernel) run(threads int, in []*tensor.Tensor) ([]*tensor.Tensor, er
 			return nil, err
 		}
 	}
+	if dt == tensor.Float32 {
+		// Every element is written unless the product is empty (no
+		// input channels or an empty kernel), where y holds the bias.
+		yt, err := rc.NewFloat32(g.outShape(), !convWritesAll(g))
+		if err != nil {
+			return nil, err
+		}
+		convForward(g, xd, wd, bias, tensor.Data[float32](yt), packed, threads, fu)
+		return []*tensor.Tensor{yt}, nil
+	}
 	y := make([]float32, g.n*g.m*g.outSize)
 	convForward(g, xd, wd, bias, y, packed, threads, fu)
 	t, err := fromF32(dt, g.outShape(), y)
@@ -208,6 +221,11 @@ func (k *convKernel) run(threads int, in []*tensor.Tensor) ([]*tensor.Tensor, er
 }
 
 func isDepthwise(g *geom) bool { return g.cg == 1 && g.groups > 1 }
+
+// convWritesAll reports whether float32 convForward stores every element
+// of y (so y need not be zeroed first): the depthwise kernel and the GEMM
+// (beta 0) do; an empty product only adds the bias to zeros.
+func convWritesAll(g *geom) bool { return g.cg > 0 && g.kSize > 0 }
 
 // gemmFor returns the product for group gi: C = W_g(mg×kg) · B(kg×n, ldb)
 // + bias_g where C is the mg×n block of y at offset off (leading
@@ -303,6 +321,15 @@ func convForward[T float32 | float64](g *geom, x, w, bias []T, y []T, packed []*
 		cw = max(16, colBudget/kg)
 	}
 	chunks := (P + cw - 1) / cw
+	if ng := g.n * g.groups; chunks > 1 && threads > 1 && ng%threads != 0 && ng < 4*threads {
+		// Workers take contiguous ranges of items: make the chunk count a
+		// multiple of the thread count so that none gets an extra chunk
+		// (7 chunks on 2 threads ran 4 against 3), with chunk widths a
+		// multiple of 16 columns for the GEMM's tiles.
+		want := (chunks + threads - 1) / threads * threads
+		cw = ((P+want-1)/want + 15) &^ 15
+		chunks = (P + cw - 1) / cw
+	}
 	items := g.n * g.groups * chunks
 	// Work per item in multiply-adds; tiny convolutions stay serial.
 	perItem := g.mg * kg * cw
@@ -318,7 +345,13 @@ func convForward[T float32 | float64](g *geom, x, w, bias []T, y []T, packed []*
 	linalg.ParallelN(outer, items, 1, func(lo, hi int) {
 		var col []T
 		if !pointwise {
-			col = make([]T, kg*min(cw, P))
+			if _, ok := any(x).([]float32); ok {
+				sp := getScratch(kg * min(cw, P))
+				defer putScratch(sp)
+				col = any(*sp).([]T)
+			} else {
+				col = make([]T, kg*min(cw, P))
+			}
 		}
 		for it := lo; it < hi; it++ {
 			ch := it % chunks

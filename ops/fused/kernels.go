@@ -3,6 +3,7 @@ package fused
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/gonyx/gonyx/engine/graph"
 	"github.com/gonyx/gonyx/engine/tensor"
@@ -72,6 +73,9 @@ func buildInner(n *ops.Node, op, opType string, opset, nIn int) (ops.Kernel, int
 	k, err := b(in)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", op, err)
+	}
+	if opType == "Gemm" {
+		adoptConsumed(n, in) // FusedGemm always runs the inner Gemm
 	}
 	return k, len(in.Inputs), nil
 }
@@ -270,21 +274,39 @@ func buildFusedConv(n *ops.Node) (ops.Kernel, error) {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if !n.HasInput(3) {
+		adoptConsumed(n, in)
 		return k, nil
 	}
 	// A residual that broadcasts the result up (rare; shapes unknown at
 	// load) takes the composed path: Conv, then Add, then the activation.
-	slow, err := buildFused(n, op, "Conv", convOpset, 3, 3, "Z", false)
-	if err != nil {
-		return nil, err
-	}
+	// It is built on first need (it packs W again), so W's original stays
+	// (it is not marked consumed).
+	var (
+		once    sync.Once
+		slow    ops.Kernel
+		slowErr error
+	)
 	return ops.KernelFunc(func(rc *ops.RunContext, in []tensor.Value) ([]tensor.Value, error) {
 		out, err := k.Run(rc, in)
 		if errors.Is(err, conv.ErrResidualShape) {
+			once.Do(func() { slow, slowErr = buildFused(n, op, "Conv", convOpset, 3, 3, "Z", false) })
+			if slowErr != nil {
+				return nil, slowErr
+			}
 			return slow.Run(rc, in)
 		}
 		return out, err
 	}), nil
+}
+
+// adoptConsumed copies the constant inputs an inner kernel consumed (packed)
+// onto the fused node, so the engine may release the originals.
+func adoptConsumed(n, inner *ops.Node) {
+	for i, c := range inner.Consumed {
+		if c {
+			n.ConsumeConst(i)
+		}
+	}
 }
 
 // linalgAct maps fused activations to the GEMM epilogue's.
@@ -292,6 +314,7 @@ var linalgAct = map[actKind]linalg.Activation{
 	actNone: linalg.ActNone, actRelu: linalg.ActRelu, actLeakyRelu: linalg.ActLeakyRelu,
 	actClip: linalg.ActClip, actSigmoid: linalg.ActSigmoid, actTanh: linalg.ActTanh,
 	actHardSigmoid: linalg.ActHardSigmoid, actHardSwish: linalg.ActHardSwish, actSiLU: linalg.ActSiLU,
+	actGelu: linalg.ActGelu,
 }
 
 // buildFusedGemm: FusedGemm(A, B, C?) = act(Gemm(A, B, C)).
@@ -306,11 +329,11 @@ func buildFusedGemm(n *ops.Node) (ops.Kernel, error) {
 	return buildFused(n, op, "Gemm", gemmOpset, 3, -1, "", false)
 }
 
-// buildFusedMatMul: FusedMatMul(A, B, bias?) = act(MatMul(A, B) + bias).
+// buildFusedMatMul: FusedMatMul(A, B, bias?, Z?) = act(MatMul(A, B) + bias + Z).
 func buildFusedMatMul(n *ops.Node) (ops.Kernel, error) {
 	const op = "FusedMatMul"
-	if len(n.Inputs) < 2 || len(n.Inputs) > 3 {
-		return nil, fmt.Errorf("%s takes 2 or 3 inputs (A, B, bias), got %d", op, len(n.Inputs))
+	if len(n.Inputs) < 2 || len(n.Inputs) > 4 {
+		return nil, fmt.Errorf("%s takes 2 to 4 inputs (A, B, bias, Z), got %d", op, len(n.Inputs))
 	}
 	if err := checkOutputs(n, op); err != nil {
 		return nil, err
@@ -320,7 +343,7 @@ func buildFusedMatMul(n *ops.Node) (ops.Kernel, error) {
 			return nil, fmt.Errorf("%s: unknown attribute %q (it takes activation and activation_params)", op, k)
 		}
 	}
-	return buildFused(n, op, "MatMul", matmulOpset, 2, 2, "bias", true)
+	return newMatMulKernel(n)
 }
 
 func buildFused(n *ops.Node, op, opType string, opset, nIn, addIdx int, addWhat string, bias bool) (ops.Kernel, error) {

@@ -217,4 +217,3 @@ func activate(x []float32, act Activation, alpha, beta float32) {
 		vector.Gelu(x, x)
 	}
 }
-

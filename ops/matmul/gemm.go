@@ -62,6 +62,7 @@ func buildGemm(n *ops.Node) (ops.Kernel, error) {
 			kk, nn = nn, kk
 		}
 		k.packed = linalg.NewPackedB(k.transB, kk, nn, bd, s[1])
+		n.ConsumeConst(1) // runs with this B use the packed copy only
 		k.packedDT = b.DType()
 		k.packedShape = append([]int(nil), s...)
 	}
@@ -115,9 +116,11 @@ func (g *gemmKernel) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Ten
 		if err != nil {
 			return nil, err
 		}
+		// Every element of y is written (beta = 0 overwrites), so a
+		// recycled buffer needs no clearing.
 		var y []float32
 		if dt == tensor.Float32 {
-			yt, err := rc.NewFloat32(out, true)
+			yt, err := rc.NewFloat32(out, false)
 			if err != nil {
 				return nil, err
 			}
@@ -126,6 +129,7 @@ func (g *gemmKernel) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Ten
 			y = make([]float32, m*n)
 		}
 		beta := g.beta
+		var epi []linalg.Epilogue
 		if c == nil || beta == 0 {
 			beta = 0
 		} else {
@@ -133,16 +137,22 @@ func (g *gemmKernel) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Ten
 			if err != nil {
 				return nil, err
 			}
-			broadcastInto(y, cd, c.Shape(), m, n)
+			if e, ok := cEpilogue(cd, c.Shape(), m, n); ok && beta == 1 {
+				// C is added in the GEMM's epilogue instead of a
+				// broadcast pass over y.
+				epi, beta = []linalg.Epilogue{e}, 0
+			} else {
+				broadcastInto(y, cd, c.Shape(), m, n)
+			}
 		}
 		if g.packed != nil && b.DType() == g.packedDT && ops.ShapeEqual(b.Shape(), g.packedShape) {
-			linalg.SgemmPacked(rc.ThreadCount(), g.transA, m, g.alpha, ad, lda, g.packed, beta, y, n)
+			linalg.SgemmPacked(rc.ThreadCount(), g.transA, m, g.alpha, ad, lda, g.packed, beta, y, n, epi...)
 		} else {
 			bd, err := asF32(b)
 			if err != nil {
 				return nil, err
 			}
-			linalg.Sgemm(g.transA, g.transB, m, n, k, g.alpha, ad, lda, bd, ldb, beta, y, n)
+			linalg.SgemmN(rc.ThreadCount(), g.transA, g.transB, m, n, k, g.alpha, ad, lda, bd, ldb, beta, y, n, epi...)
 		}
 		t, err := fromF32(dt, out, y)
 		if err != nil {
@@ -199,6 +209,29 @@ func checkUnidirectional(shape []int, m, n int) error {
 		}
 	}
 	return nil
+}
+
+// cEpilogue expresses adding C (shape broadcastable to (m, n), already
+// checked) as a GEMM epilogue: a column bias for [n] / [1, n], a row bias
+// for [m, 1], a residual for [m, n]. ok is false for a scalar C (and for
+// ambiguous 1×1 outputs), which broadcastInto handles.
+func cEpilogue(cd []float32, shape []int, m, n int) (e linalg.Epilogue, ok bool) {
+	rows, cols := 1, 1
+	switch len(shape) {
+	case 1:
+		cols = shape[0]
+	case 2:
+		rows, cols = shape[0], shape[1]
+	}
+	switch {
+	case rows == m && cols == n && m > 1 && n > 1:
+		return linalg.Epilogue{Residual: cd[:m*n], LdResidual: n}, true
+	case rows == 1 && cols == n && n > 1:
+		return linalg.Epilogue{Bias: cd[:n]}, true
+	case rows == m && cols == 1 && m > 1:
+		return linalg.Epilogue{Bias: cd[:m], BiasPerRow: true}, true
+	}
+	return e, false
 }
 
 // broadcastInto fills the m×n matrix y with src (shape broadcastable to

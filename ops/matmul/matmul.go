@@ -32,6 +32,7 @@ func buildMatMul(n *ops.Node) (ops.Kernel, error) {
 			return nil, err
 		}
 		k.packed = linalg.NewPackedB(false, b.Shape()[0], b.Shape()[1], bd, b.Shape()[1])
+		n.ConsumeConst(1) // runs with this B use the packed copy only
 		k.packedDT = b.DType()
 		k.packedShape = append([]int(nil), b.Shape()...)
 	}
@@ -112,7 +113,8 @@ func (mk *matmulKernel) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.
 		}
 		var y []float32
 		if dt == tensor.Float32 {
-			yt, err := rc.NewFloat32(s.out, true)
+			// Every element is written: no clearing needed.
+			yt, err := rc.NewFloat32(s.out, false)
 			if err != nil {
 				return nil, err
 			}
