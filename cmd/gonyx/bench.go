@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gonyx/gonyx/engine"
+	"github.com/gonyx/gonyx/engine/graph"
+	"github.com/gonyx/gonyx/engine/tensor"
 )
 
 // benchResult has the keys of shared/anchors/ort_bench.js's JSON line, so
@@ -46,6 +48,7 @@ func cmdBench(args []string) int {
 	seed := fs.Uint64("seed", 42, "input PRNG seed")
 	asJSON := fs.Bool("json", false, "print only the JSON line on stdout")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed runs to this file (go tool pprof)")
+	opTimes := fs.Bool("ops", false, "after timing, trace the runs again and print time per op type on stderr")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: gonyx bench --model M [--batch B] [--threads T] [--runs N] [--warmup W] [--seq S] [--json]\n\nTimes full runs on synthetic inputs built as shared/anchors/ort_bench.js builds them and prints one JSON line.\n\n")
 		fs.PrintDefaults()
@@ -96,6 +99,11 @@ func cmdBench(args []string) int {
 	}
 	if tty {
 		fmt.Fprintln(os.Stderr)
+	}
+	if *opTimes {
+		if err := printOpTimes(ctx, m, feeds, *runs); err != nil {
+			return fail("%v", err)
+		}
 	}
 	sort.Float64s(times)
 	res := benchResult{
@@ -154,4 +162,40 @@ func progressBar(done, total, width int) string {
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// printOpTimes runs the model `runs` times with a node hook and prints, per
+// op type, the share of the time spent in its nodes (the hook's gaps).
+func printOpTimes(ctx context.Context, m *engine.Model, feeds map[string]tensor.Value, runs int) error {
+	total := map[string]time.Duration{}
+	count := map[string]int{}
+	var all time.Duration
+	for r := 0; r < runs; r++ {
+		last := time.Now()
+		_, err := m.Trace(ctx, feeds, func(n *graph.Node, _, _ []tensor.Value) {
+			now := time.Now()
+			key := n.OpType
+			if n.Domain != "" {
+				key = n.Domain + "." + key
+			}
+			total[key] += now.Sub(last)
+			count[key]++
+			all += now.Sub(last)
+			last = now
+		})
+		if err != nil {
+			return err
+		}
+	}
+	keys := make([]string, 0, len(total))
+	for k := range total {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return total[keys[i]] > total[keys[j]] })
+	fmt.Fprintf(os.Stderr, "%-28s %8s %10s %7s\n", "op", "nodes", "ms/run", "share")
+	for _, k := range keys {
+		fmt.Fprintf(os.Stderr, "%-28s %8d %10.3f %6.1f%%\n", k, count[k]/runs,
+			float64(total[k].Microseconds())/1000/float64(runs), 100*float64(total[k])/float64(all))
+	}
+	return nil
 }
