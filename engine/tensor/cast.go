@@ -85,7 +85,7 @@ func Convert(t *Tensor, dt DType) (*Tensor, error) {
 	default:
 		return nil, fmt.Errorf("tensor: cannot convert from %v", t.dtype)
 	}
-	return &Tensor{dtype: dt, shape: append([]int{}, t.shape...), data: out}, nil
+	return newTensor(dt, t.shape, out), nil
 }
 
 func convertFrom[S real](s []S, dt DType) any {

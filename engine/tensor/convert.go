@@ -194,5 +194,5 @@ func FromFloat64s(dt DType, shape []int, vals []float64) (*Tensor, error) {
 	default:
 		return nil, fmt.Errorf("tensor: cannot build dtype %v", dt)
 	}
-	return &Tensor{dtype: dt, shape: append([]int{}, shape...), data: data}, nil
+	return newTensor(dt, shape, data), nil
 }

@@ -22,6 +22,21 @@ type Tensor struct {
 	dtype DType
 	shape []int
 	data  any // []float32, []F16, []bool, []string, ...
+	// dims stores shapes of rank ≤ 6 inside the struct, so a tensor costs
+	// one allocation besides its data (kernels make many small ones).
+	dims [6]int
+}
+
+// newTensor builds a tensor header, copying shape.
+func newTensor(dt DType, shape []int, data any) *Tensor {
+	t := &Tensor{dtype: dt, data: data}
+	if len(shape) <= len(t.dims) {
+		t.shape = t.dims[:len(shape):len(shape)]
+		copy(t.shape, shape)
+	} else {
+		t.shape = append([]int(nil), shape...)
+	}
+	return t
 }
 
 func (*Tensor) isValue() {}
@@ -47,7 +62,7 @@ func FromSlice[T Elem](shape []int, data []T) (*Tensor, error) {
 	if n != len(data) {
 		return nil, fmt.Errorf("tensor: shape %v needs %d elements, have %d", shape, n, len(data))
 	}
-	return &Tensor{dtype: dt, shape: append([]int{}, shape...), data: data}, nil
+	return newTensor(dt, shape, data), nil
 }
 
 // Scalar makes a rank-0 tensor.
@@ -63,7 +78,7 @@ func Zeros(dt DType, shape ...int) *Tensor {
 	if data == nil {
 		panic(fmt.Sprintf("tensor: cannot allocate dtype %v", dt))
 	}
-	return &Tensor{dtype: dt, shape: append([]int{}, shape...), data: data}
+	return newTensor(dt, shape, data)
 }
 
 // MaxElements bounds the element count of any tensor the engine will allocate
@@ -226,12 +241,12 @@ func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
 	if n != t.Len() {
 		return nil, fmt.Errorf("tensor: cannot reshape %v (%d elements) to %v", t.shape, t.Len(), shape)
 	}
-	return &Tensor{dtype: t.dtype, shape: append([]int{}, shape...), data: t.data}, nil
+	return newTensor(t.dtype, shape, t.data), nil
 }
 
 // Clone deep-copies t.
 func (t *Tensor) Clone() *Tensor {
-	c := &Tensor{dtype: t.dtype, shape: append([]int{}, t.shape...), data: MakeSlice(t.dtype, t.Len())}
+	c := newTensor(t.dtype, t.shape, MakeSlice(t.dtype, t.Len()))
 	CopyData(c.data, t.data)
 	return c
 }
