@@ -378,6 +378,10 @@ func SgemmPacked(threads int, transA bool, m int, alpha float32, a []float32, ld
 		degenerate(m, n, beta, c, ldc, e)
 		return
 	}
+	if useSmallPacked(threads, m, pb) {
+		smallPacked(transA, m, alpha, a, lda, pb, beta, c, ldc, e)
+		return
+	}
 	ks := pb.ks
 	pr := &sproblem{
 		ks: ks, m: m, n: n, k: k, c: c, ldc: ldc, beta: beta, epi: e, pb: pb.data,

@@ -1,6 +1,7 @@
 package matmul
 
 import (
+	"fmt"
 	"math/rand"
 	"testing"
 
@@ -122,4 +123,35 @@ func TestGemmLargeMatchesNaive(t *testing.T) {
 	expectClose(t, "const", got[0], f32([]int{m, n}, want...), 0, 0)
 	got = opstest.MustRun(t, op, in...)
 	expectClose(t, "runtime", got[0], f32([]int{m, n}, want...), 0, 0)
+}
+
+// TestGemmBiasEpilogue: C added in the GEMM epilogue (beta 1) or by the
+// broadcast pass (other betas), with B constant (pre-packed) and not, and a
+// one-row output ([1, n] C is then both the full matrix and a row bias).
+func TestGemmBiasEpilogue(t *testing.T) {
+	for _, tc := range []struct {
+		beta float32
+		c    *tensor.Tensor
+		want []float32
+	}{
+		{1, f32([]int{2}, 1, 2), []float32{5, 7, 11, 13}},
+		{1, f32([]int{2, 1}, 1, 2), []float32{5, 6, 12, 13}},
+		{1, f32([]int{2, 2}, 1, 2, 3, 4), []float32{5, 7, 13, 15}},
+		{0.5, f32([]int{2}, 2, 4), []float32{5, 7, 11, 13}},
+		{0.5, f32([]int{2, 2}, 2, 4, 6, 8), []float32{5, 7, 13, 15}},
+		{-1, f32([]int{2, 1}, 1, 2), []float32{3, 4, 8, 9}},
+	} {
+		op := opstest.Op{Type: "Gemm", Opset: 13, Attrs: []*graph.Attribute{opstest.Float("beta", tc.beta)}}
+		want := f32([]int{2, 2}, tc.want...)
+		opstest.Expect(t, op, []*tensor.Tensor{gemmA, gemmB, tc.c}, want)
+		got := runConst(t, op, []int{1}, gemmA, gemmB, tc.c)
+		expectClose(t, fmt.Sprintf("const B, beta %v, C %v", tc.beta, tc.c.Shape()), got[0], want, 0, 0)
+	}
+	// One row: A [1, 3] = [1 2 3], A·B = [4 5].
+	a1 := f32([]int{1, 3}, 1, 2, 3)
+	op := opstest.Op{Type: "Gemm", Opset: 13}
+	for _, c := range []*tensor.Tensor{f32([]int{1, 2}, 1, 2), f32([]int{2}, 1, 2)} {
+		got := runConst(t, op, []int{1}, a1, gemmB, c)
+		expectClose(t, fmt.Sprintf("one row, C %v", c.Shape()), got[0], f32([]int{1, 2}, 5, 7), 0, 0)
+	}
 }

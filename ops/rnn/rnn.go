@@ -61,7 +61,8 @@ type config struct {
 	lbr         bool // GRU linear_before_reset
 	inputForget bool // LSTM input_forget
 	nOut        int
-	want        [3]bool // requested outputs Y, Y_h, Y_c
+	want        [3]bool   // requested outputs Y, Y_h, Y_c
+	pre         *prepared // float32 weights packed at load time, or nil
 }
 
 func builder(kind cellKind) ops.Builder {
@@ -70,7 +71,13 @@ func builder(kind cellKind) ops.Builder {
 		if err != nil {
 			return nil, err
 		}
-		return ops.Tensors(c.run), nil
+		if c.pre = c.prepare(n); c.pre != nil {
+			// Runs with these weights use the packed copies only.
+			n.ConsumeConst(1)
+			n.ConsumeConst(2)
+			n.ConsumeConst(3)
+		}
+		return ops.TensorsRC(c.run), nil
 	}
 }
 
@@ -310,7 +317,7 @@ func (c *config) checkInputs(in []*tensor.Tensor) (dims, error) {
 }
 
 // run is the kernel.
-func (c *config) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (c *config) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	d, err := c.checkInputs(in)
 	if err != nil {
 		return nil, err
@@ -327,7 +334,13 @@ func (c *config) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	case tensor.Float64:
 		outs, err = runTyped[float64](c, d, in, seqLens)
 	case tensor.Float32:
-		outs, err = runTyped[float32](c, d, in, seqLens)
+		outs, err = c.runF32(rc, d, in, seqLens, func(n int, zero bool) []float32 {
+			t, err := rc.NewFloat32([]int{n}, zero)
+			if err != nil { // n was bounded by checkInputs
+				return make([]float32, n)
+			}
+			return tensor.Data[float32](t)
+		})
 	default: // float16, bfloat16: widen, compute, round back
 		wide := make([]*tensor.Tensor, len(in))
 		for i, t := range in {
@@ -339,7 +352,7 @@ func (c *config) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 				return nil, err
 			}
 		}
-		outs, err = runTyped[float32](c, d, wide, seqLens)
+		outs, err = c.runF32(rc, d, wide, seqLens, func(n int, _ bool) []float32 { return make([]float32, n) })
 		if err != nil {
 			return nil, err
 		}
