@@ -8,6 +8,7 @@ import (
 
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/ops"
+	"github.com/gonyx/gonyx/ops/vector"
 )
 
 // actKind names an epilogue activation.
@@ -23,11 +24,13 @@ const (
 	actHardSigmoid
 	actHardSwish
 	actSiLU
+	actGelu
 )
 
 var actNames = map[string]actKind{
 	"Relu": actRelu, "LeakyRelu": actLeakyRelu, "Clip": actClip, "Sigmoid": actSigmoid,
 	"Tanh": actTanh, "HardSigmoid": actHardSigmoid, "HardSwish": actHardSwish, "SiLU": actSiLU,
+	"Gelu": actGelu,
 }
 
 // activation is a parsed activation attribute. p0, p1 are its parameters:
@@ -56,7 +59,7 @@ func parseActivation(n *ops.Node, op string) (activation, error) {
 	}
 	k, ok := actNames[name]
 	if !ok {
-		return activation{}, fmt.Errorf("%s: activation must be one of Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, SiLU, got %q", op, name)
+		return activation{}, fmt.Errorf("%s: activation must be one of Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, SiLU, Gelu, got %q", op, name)
 	}
 	a := activation{kind: k, name: name}
 	want := 0
@@ -111,6 +114,9 @@ func actLoop[T float32 | float64](a activation, y []T) {
 		case actSiLU:
 			silu32s(y32)
 			return
+		case actGelu:
+			vector.Gelu(y32, y32)
+			return
 		}
 	}
 	switch a.kind {
@@ -162,8 +168,15 @@ func actLoop[T float32 | float64](a activation, y []T) {
 		for i, v := range y {
 			y[i] = v * T(sigmoid(float64(v)))
 		}
+	case actGelu:
+		for i, v := range y {
+			y[i] = T(gelu64(float64(v)))
+		}
 	}
 }
+
+// gelu64 is the exact (erf) GELU: x·(1 + erf(x/√2))/2.
+func gelu64(x float64) float64 { return x * (1 + math.Erf(x/math.Sqrt2)) / 2 }
 
 // Float32 exponential for the logistic function: e^t for -80 ≤ t ≤ 0 by
 // Cody–Waite reduction t = n·ln2 + r, |r| ≤ ln2/2, and the degree-7 Taylor
@@ -257,6 +270,8 @@ func (a activation) act64(x float64) float64 {
 		return math.Max(0, math.Min(1, float64(a.p0)*x+float64(a.p1)))
 	case actHardSwish:
 		return x * math.Max(0, math.Min(1, x/6+0.5))
+	case actGelu:
+		return gelu64(x)
 	}
 	return x
 }

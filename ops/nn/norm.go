@@ -6,6 +6,8 @@ import (
 
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/ops"
+	"github.com/gonyx/gonyx/ops/linalg"
+	"github.com/gonyx/gonyx/ops/vector"
 )
 
 // LayerNormalization, RMSNormalization, GroupNormalization,
@@ -54,8 +56,115 @@ func buildLayerNorm(rms bool) ops.Builder {
 		if !rms {
 			ln.wantMean, ln.wantInvSD = n.HasOutput(1), n.HasOutput(2)
 		}
-		return ops.Tensors(ln.run), nil
+		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+			if y, ok, err := ln.fast32(rc, in); ok || err != nil {
+				return []*tensor.Tensor{y}, err
+			}
+			return ln.run(in)
+		}), nil
 	}
+}
+
+// rowOf reports whether a parameter of shape ps covers exactly the
+// normalised dims (shape[axis:]), up to leading 1s: then its elements are
+// one row, used as they are.
+func rowOf(ps, shape []int, axis int) bool {
+	if len(ps) > len(shape) {
+		return false
+	}
+	for len(ps) > 0 && ps[0] == 1 && len(ps) > len(shape)-axis {
+		ps = ps[1:]
+	}
+	sub := shape[axis:]
+	for len(sub) > len(ps) && sub[0] == 1 {
+		sub = sub[1:]
+	}
+	return ops.ShapeEqual(ps, sub)
+}
+
+// fast32 is the float32 path for the common case (float32 X, scale and
+// bias one row each, only Y wanted): per row, SIMD sum, centre, sum of
+// squares, then scale and shift, into an output from rc's allocator. ok is
+// false when the inputs do not fit it.
+func (ln *layerNorm) fast32(rc *ops.RunContext, in []*tensor.Tensor) (*tensor.Tensor, bool, error) {
+	if ln.wantMean || ln.wantInvSD || ln.stash != tensor.Float32 {
+		return nil, false, nil
+	}
+	x, sc := ops.Input(in, 0), ops.Input(in, 1)
+	if x == nil || sc == nil || x.DType() != tensor.Float32 || sc.DType() != tensor.Float32 {
+		return nil, false, nil
+	}
+	shape := x.Shape()
+	axis, err := ops.NormAxis(ln.axis, len(shape))
+	if err != nil || !rowOf(sc.Shape(), shape, axis) {
+		return nil, false, nil
+	}
+	b := ops.Input(in, 2)
+	if ln.rms {
+		b = nil
+	}
+	if b != nil && (b.DType() != tensor.Float32 || !rowOf(b.Shape(), shape, axis)) {
+		return nil, false, nil
+	}
+	rows, n := ops.Product(shape[:axis]), ops.Product(shape[axis:])
+	y, err := rc.NewFloat32(shape, false)
+	if err != nil {
+		return nil, true, fmt.Errorf("%s: output: %w", ln.op, err)
+	}
+	if n == 0 {
+		return y, true, nil
+	}
+	xd, yd, sd := tensor.Data[float32](x), tensor.Data[float32](y), tensor.Data[float32](sc)[:n]
+	var bd []float32
+	if b != nil {
+		bd = tensor.Data[float32](b)[:n]
+	}
+	eps, rms := ln.eps, ln.rms
+	threads := rc.ThreadCount()
+	if rows*n < 1<<15 {
+		threads = 1
+	}
+	linalg.ParallelN(threads, rows, 1, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xs, ys := xd[r*n:(r+1)*n], yd[r*n:(r+1)*n]
+			var mean float32
+			if !rms {
+				mean = vector.Sum(xs) / float32(n)
+				vector.SubScalar(ys, xs, mean)
+			} else {
+				copy(ys, xs)
+			}
+			inv := float32(1 / math.Sqrt(float64(sumSquares(ys))/float64(n)+eps))
+			vector.MulScalar(ys, ys, inv)
+			vector.Mul(ys, ys, sd)
+			if bd != nil {
+				vector.Add(ys, ys, bd)
+			}
+		}
+	})
+	return y, true, nil
+}
+
+// sumSquares is Σ v² with eight partial sums (float32, for rows of
+// centred values; the partial sums keep the rounding error small).
+func sumSquares(v []float32) float32 {
+	var s [8]float32
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		w := v[i : i+8 : i+8]
+		s[0] += w[0] * w[0]
+		s[1] += w[1] * w[1]
+		s[2] += w[2] * w[2]
+		s[3] += w[3] * w[3]
+		s[4] += w[4] * w[4]
+		s[5] += w[5] * w[5]
+		s[6] += w[6] * w[6]
+		s[7] += w[7] * w[7]
+	}
+	for ; i < len(v); i++ {
+		s[0] += v[i] * v[i]
+	}
+	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 }
 
 // rowParam expands a parameter that broadcasts unidirectionally to shape.

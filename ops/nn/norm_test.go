@@ -4,7 +4,9 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gonyx/gonyx/engine/graph"
 	"github.com/gonyx/gonyx/engine/tensor"
+	"github.com/gonyx/gonyx/ops"
 	"github.com/gonyx/gonyx/ops/opstest"
 )
 
@@ -151,4 +153,92 @@ func TestLRN(t *testing.T) {
 	opstest.Expect(t, op("LRN", 1, intA("size", 2), floatA("alpha", 2), floatA("beta", 1)), []*tensor.Tensor{x},
 		f32([]int{1, 3, 1, 1}, 1.0/6, 2.0/14, 3.0/10))
 	expectErr(t, op("LRN", 13), []*tensor.Tensor{x}, "size")
+}
+
+// The float32 fast path (Y only, row parameters): rows [1,2,3,4] (mean 2.5,
+// variance 1.25) and [-1,-1,1,1] (mean 0, variance 1).
+func TestLayerNormalizationRows(t *testing.T) {
+	x := f32([]int{2, 4}, 1, 2, 3, 4, -1, -1, 1, 1)
+	n1 := float32(1.5 / math.Sqrt(1.25))
+	n2 := float32(0.5 / math.Sqrt(1.25))
+	want := f32([]int{2, 4}, -n1, -n2, 2*n2, 2*n1+1, -1, -1, 2, 3)
+	o := op("LayerNormalization", 17, floatA("epsilon", 0))
+	opstest.Expect(t, o, []*tensor.Tensor{x, f32([]int{4}, 1, 1, 2, 2), f32([]int{4}, 0, 0, 0, 1)}, want)
+	// Parameters with leading 1s are still one row.
+	opstest.Expect(t, o, []*tensor.Tensor{x, f32([]int{1, 4}, 1, 1, 2, 2), f32([]int{1, 4}, 0, 0, 0, 1)}, want)
+	// RMS: row 1 Σx²/4 = 7.5, row 2 1.
+	r := float32(1 / math.Sqrt(7.5))
+	opstest.Expect(t, op("RMSNormalization", 23, floatA("epsilon", 0)), []*tensor.Tensor{x, f32([]int{4}, 1, 1, 2, 2)},
+		f32([]int{2, 4}, r, 2*r, 6*r, 8*r, -1, -1, 2, 2))
+
+	// Many rows, two threads: every row is [1,2,3,4] repeated.
+	const rows, cols = 64, 512
+	xv := make([]float32, rows*cols)
+	for i := range xv {
+		xv[i] = float32(i%4 + 1)
+	}
+	ones := make([]float32, cols)
+	for i := range ones {
+		ones[i] = 1
+	}
+	b, ok := ops.Lookup("", "LayerNormalization", 17)
+	if !ok {
+		t.Fatal("no LayerNormalization kernel")
+	}
+	g := &graph.Node{OpType: "LayerNormalization", Inputs: []string{"x", "s"}, Outputs: []string{"y"},
+		Attrs: map[string]*graph.Attribute{"epsilon": floatA("epsilon", 0)}}
+	k, err := b(&ops.Node{Node: g, Opset: 17, Consts: make([]*tensor.Tensor, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := k.Run(&ops.RunContext{Threads: 2}, []tensor.Value{f32([]int{rows, cols}, xv...), f32([]int{cols}, ones...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := tensor.Data[float32](out[0].(*tensor.Tensor))
+	pat := []float64{-1.5 / math.Sqrt(1.25), -0.5 / math.Sqrt(1.25), 0.5 / math.Sqrt(1.25), 1.5 / math.Sqrt(1.25)}
+	for i, v := range y {
+		if math.Abs(float64(v)-pat[i%4]) > 1e-5 {
+			t.Fatalf("element %d is %v, want %v", i, v, pat[i%4])
+		}
+	}
+}
+
+// Float32 rows through the SIMD path: uniform rows give 1/n (log −ln n), a
+// −Inf logit gets probability 0; many rows run on two threads.
+func TestSoftmaxRows(t *testing.T) {
+	opstest.Expect(t, op("Softmax", 13), []*tensor.Tensor{f32([]int{2, 2}, float32(math.Inf(-1)), 0, 3, 3)},
+		f32([]int{2, 2}, 0, 1, 0.5, 0.5))
+	// Opset 11 coerces [2,2] at axis 0 into one row of 4.
+	opstest.Expect(t, op("Softmax", 11, intA("axis", 0)), []*tensor.Tensor{f32([]int{2, 2}, 1, 1, 1, 1)},
+		f32([]int{2, 2}, 0.25, 0.25, 0.25, 0.25))
+	const rows, cols = 64, 512
+	for _, typ := range []string{"Softmax", "LogSoftmax"} {
+		b, ok := ops.Lookup("", typ, 13)
+		if !ok {
+			t.Fatalf("no %s kernel", typ)
+		}
+		g := &graph.Node{OpType: typ, Inputs: []string{"x"}, Outputs: []string{"y"}, Attrs: map[string]*graph.Attribute{}}
+		k, err := b(&ops.Node{Node: g, Opset: 13, Consts: make([]*tensor.Tensor, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		xv := make([]float32, rows*cols)
+		for i := range xv {
+			xv[i] = float32(i / cols) // row r is all r
+		}
+		out, err := k.Run(&ops.RunContext{Threads: 2}, []tensor.Value{f32([]int{rows, cols}, xv...)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 1.0 / cols
+		if typ == "LogSoftmax" {
+			want = -math.Log(cols)
+		}
+		for i, v := range tensor.Data[float32](out[0].(*tensor.Tensor)) {
+			if math.Abs(float64(v)-want) > 1e-6*(1+math.Abs(want)) {
+				t.Fatalf("%s: element %d is %v, want %v", typ, i, v, want)
+			}
+		}
+	}
 }

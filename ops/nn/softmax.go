@@ -6,6 +6,8 @@ import (
 
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/ops"
+	"github.com/gonyx/gonyx/ops/linalg"
+	"github.com/gonyx/gonyx/ops/vector"
 )
 
 // Softmax, LogSoftmax and Hardmax. Before opset 13 the input is coerced to
@@ -53,7 +55,12 @@ func buildSoftmax(op string) ops.Builder {
 			return nil, err
 		}
 		s.axis = int(a)
-		return ops.Tensors(s.run), nil
+		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+			if y, ok, err := s.fast32(rc, in); ok || err != nil {
+				return []*tensor.Tensor{y}, err
+			}
+			return s.run(in)
+		}), nil
 	}
 }
 
@@ -78,6 +85,52 @@ func (s *softmaxOp) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	return one(runFloat(x, shape,
 		func(x, y []float32) error { softmaxKernel(s.kind, x, y, outer, n, inner); return nil },
 		func(x, y []float64) error { softmaxKernel(s.kind, x, y, outer, n, inner); return nil }))
+}
+
+// fast32 runs float32 Softmax/LogSoftmax over contiguous rows (the reduced
+// axis is the last one, or the op coerces to 2-D) with the SIMD row kernels
+// of ops/vector, into an output from rc's allocator, rows split over rc's
+// threads. ok is false for the other cases.
+func (s *softmaxOp) fast32(rc *ops.RunContext, in []*tensor.Tensor) (*tensor.Tensor, bool, error) {
+	x := ops.Input(in, 0)
+	if x == nil || x.DType() != tensor.Float32 || s.kind == smHardmax || x.Rank() == 0 {
+		return nil, false, nil
+	}
+	shape := x.Shape()
+	axis, err := ops.NormAxis(s.axis, len(shape))
+	if err != nil {
+		return nil, false, nil
+	}
+	n := ops.Product(shape[axis:])
+	if !s.coerce2 {
+		if axis != len(shape)-1 {
+			return nil, false, nil
+		}
+		n = shape[axis]
+	}
+	y, err := rc.NewFloat32(shape, false)
+	if err != nil {
+		return nil, true, fmt.Errorf("%s: output: %w", s.op, err)
+	}
+	if n == 0 {
+		return y, true, nil
+	}
+	xd, yd := tensor.Data[float32](x), tensor.Data[float32](y)
+	rows := len(xd) / n
+	row := vector.Softmax
+	if s.kind == smLogSoftmax {
+		row = vector.LogSoftmax
+	}
+	threads := rc.ThreadCount()
+	if len(xd) < 1<<15 {
+		threads = 1
+	}
+	linalg.ParallelN(threads, rows, 1, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row(yd[r*n:(r+1)*n], xd[r*n:(r+1)*n])
+		}
+	})
+	return y, true, nil
 }
 
 func softmaxKernel[T ops.Float](kind softmaxKind, x, y []T, outer, n, inner int) {

@@ -175,12 +175,12 @@ func buildTranspose(n *ops.Node) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "data")
 		if err != nil {
 			return nil, err
 		}
-		out, err := transpose(x, perm)
+		out, err := transposeRC(rc, x, perm)
 		if err != nil {
 			return nil, err
 		}
@@ -190,6 +190,12 @@ func buildTranspose(n *ops.Node) (ops.Kernel, error) {
 
 // transpose permutes x's dimensions (reversing them when perm is nil).
 func transpose(x *tensor.Tensor, perm []int64) (*tensor.Tensor, error) {
+	return transposeRC(nil, x, perm)
+}
+
+// transposeRC is transpose with float32 outputs taken from rc's allocator
+// (recycled buffers: no fresh pages per run).
+func transposeRC(rc *ops.RunContext, x *tensor.Tensor, perm []int64) (*tensor.Tensor, error) {
 	r := x.Rank()
 	p := make([]int, r)
 	if perm == nil {
@@ -222,6 +228,14 @@ func transpose(x *tensor.Tensor, perm []int64) (*tensor.Tensor, error) {
 	for i, v := range p {
 		shp[i] = x.Shape()[v]
 		st[i] = inStr[v]
+	}
+	if x.DType() == tensor.Float32 && rc != nil {
+		out, err := rc.NewFloat32(shp, false)
+		if err != nil {
+			return nil, err
+		}
+		strided(raw(out.Data()), raw(x.Data()), shp, st, 0)
+		return out, nil
 	}
 	return stridedOut(x, shp, st, 0)
 }

@@ -339,20 +339,7 @@ func blockedCopy[T any](dst, src []T, shape, strides []int, off, j int) {
 	cnt := make([]int, len(oshape))
 	pos, dpos := off, 0
 	for {
-		for a0 := 0; a0 < na; a0 += blockSize {
-			a1 := min(a0+blockSize, na)
-			for b0 := 0; b0 < nb; b0 += blockSize {
-				b1 := min(b0+blockSize, nb)
-				for a := a0; a < a1; a++ {
-					drow := dst[dpos+a*da : dpos+a*da+nb]
-					s := pos + a + b0*sb
-					for b := b0; b < b1; b++ {
-						drow[b] = src[s]
-						s += sb
-					}
-				}
-			}
-		}
+		transposeTiles(dst, src, dpos, pos, na, nb, sb, da)
 		d := len(oshape) - 1
 		for ; d >= 0; d-- {
 			cnt[d]++
@@ -367,6 +354,52 @@ func blockedCopy[T any](dst, src []T, shape, strides []int, off, j int) {
 		}
 		if d < 0 {
 			return
+		}
+	}
+}
+
+// transposeTiles writes dst[dpos + a·da + b] = src[pos + a + b·sb] for
+// a < na, b < nb, in blockSize×blockSize tiles (both sides stay in L1)
+// made of 4×4 micro-tiles: four contiguous 4-element reads, four
+// contiguous 4-element writes, bounds checked once per slice.
+func transposeTiles[T any](dst, src []T, dpos, pos, na, nb, sb, da int) {
+	for a0 := 0; a0 < na; a0 += blockSize {
+		a1 := min(a0+blockSize, na)
+		for b0 := 0; b0 < nb; b0 += blockSize {
+			b1 := min(b0+blockSize, nb)
+			a := a0
+			for ; a+4 <= a1; a += 4 {
+				b := b0
+				for ; b+4 <= b1; b += 4 {
+					s := pos + a + b*sb
+					s0 := src[s : s+4 : s+4]
+					s1 := src[s+sb : s+sb+4 : s+sb+4]
+					s2 := src[s+2*sb : s+2*sb+4 : s+2*sb+4]
+					s3 := src[s+3*sb : s+3*sb+4 : s+3*sb+4]
+					d := dpos + a*da + b
+					d0 := dst[d : d+4 : d+4]
+					d1 := dst[d+da : d+da+4 : d+da+4]
+					d2 := dst[d+2*da : d+2*da+4 : d+2*da+4]
+					d3 := dst[d+3*da : d+3*da+4 : d+3*da+4]
+					d0[0], d0[1], d0[2], d0[3] = s0[0], s1[0], s2[0], s3[0]
+					d1[0], d1[1], d1[2], d1[3] = s0[1], s1[1], s2[1], s3[1]
+					d2[0], d2[1], d2[2], d2[3] = s0[2], s1[2], s2[2], s3[2]
+					d3[0], d3[1], d3[2], d3[3] = s0[3], s1[3], s2[3], s3[3]
+				}
+				for ; b < b1; b++ {
+					s := pos + a + b*sb
+					d := dpos + a*da + b
+					dst[d], dst[d+da], dst[d+2*da], dst[d+3*da] = src[s], src[s+1], src[s+2], src[s+3]
+				}
+			}
+			for ; a < a1; a++ {
+				drow := dst[dpos+a*da+b0 : dpos+a*da+b1]
+				s := pos + a + b0*sb
+				for i := range drow {
+					drow[i] = src[s]
+					s += sb
+				}
+			}
 		}
 	}
 }
