@@ -160,6 +160,9 @@ func run(args []string) int {
 		}
 	}
 	r := &runner{o: o, ortScript: ortScript, peers: peers, timedOut: map[string]timeoutAt{}, notes: map[string]bool{}, opset: man.Opset}
+	if b, err := os.ReadFile(filepath.Join(o.out, "performance-analysis.md")); err == nil {
+		rep.Analysis = string(b)
+	}
 	for _, t := range o.threads {
 		for _, b := range o.batches {
 			cfg := report.Config{Threads: t, Batch: b, Peers: t == 1 && b == 1 && len(peers) > 0}

@@ -119,6 +119,9 @@ type Report struct {
 	PeerTools    []string `json:"peer_tools,omitempty"`
 	Notes        []string `json:"notes,omitempty"` // e.g. a peer that did not build
 	Configs      []Config `json:"configs"`
+	// Analysis is hand-written Markdown (docs/performance-analysis.md)
+	// appended as its own section: where the time goes, the biggest gap.
+	Analysis string `json:"-"`
 }
 
 // JSON renders the report as indented JSON with a trailing newline.
@@ -280,5 +283,10 @@ func Markdown(r Report, svgName string) string {
 		w("\n")
 	}
 	w("Raw numbers (every round's median, p90, min, failure reasons): [performance.json](performance.json).\n")
+	if a := strings.TrimSpace(r.Analysis); a != "" {
+		w("\n## Analysis\n\n")
+		w("Hand-written (`docs/performance-analysis.md`), not regenerated: it refers to the numbers above as of\n")
+		w("when it was written.\n\n%s\n", a)
+	}
 	return b.String()
 }

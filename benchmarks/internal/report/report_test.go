@@ -252,3 +252,15 @@ func TestSVGEmpty(t *testing.T) {
 		t.Errorf("%d bars in an empty chart", len(bars))
 	}
 }
+
+func TestMarkdownAnalysis(t *testing.T) {
+	r := sample()
+	if md := Markdown(r, "performance.svg"); strings.Contains(md, "## Analysis") {
+		t.Error("an empty analysis still got a section")
+	}
+	r.Analysis = "The biggest gap is **conv**.\n"
+	md := Markdown(r, "performance.svg")
+	if !strings.Contains(md, "## Analysis") || !strings.Contains(md, "The biggest gap is **conv**.") {
+		t.Errorf("analysis missing:\n%s", md)
+	}
+}
