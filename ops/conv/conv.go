@@ -343,7 +343,7 @@ func convForward[T float32 | float64](g *geom, x, w, bias []T, y []T, packed []*
 	}
 	var zero T
 	linalg.ParallelN(outer, items, 1, func(lo, hi int) {
-		var col []T
+		var col, plane []T
 		if !pointwise {
 			if _, ok := any(x).([]float32); ok {
 				sp := getScratch(kg * min(cw, P))
@@ -366,7 +366,9 @@ func convForward[T float32 | float64](g *geom, x, w, bias []T, y []T, packed []*
 				continue
 			}
 			c := col[:kg*(j1-j0)]
-			im2col(g2, xg, zero, c, j0, j1)
+			if !im2colPadded(g2, xg, zero, c, j0, j1, &plane) {
+				im2col(g2, xg, zero, c, j0, j1)
+			}
 			gemm(innerThreads, gi, j1-j0, c, j1-j0, y, off, P)
 		}
 	})

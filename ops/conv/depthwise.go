@@ -35,13 +35,50 @@ func depthwiseF32(g *geom, x, w, bias, y []float32, threads int, fu *f32Fusion) 
 	ilo, _ := validRange(-pl, sw, W, OW)
 	_, ihi := validRange((KW-1)*g.dil[1]-pl, sw, W, OW)
 	borderCols := OW - max(0, ihi-ilo)
+	// The flat kernel (below) wants stride 1 or 2 along rows, a row step
+	// that is a whole number of outputs, and the vector kernels.
+	flatOK := dwFlatAll && dwAsm && level >= cpu.AVX2 && (sw == 1 || sw == 2) && sh*wp%sw == 0
 	padded := pt >= 0 && pl >= 0 && (pt > 0 || pl > 0 || hp > H || wp > W) && OH > 0 && OW > 0 &&
-		borderCols*dwPadRatio > OW &&
+		(borderCols*dwPadRatio > OW || flatOK) &&
 		int64(hp)*int64(wp) <= 4*(int64(H)*int64(W)+int64(OH)*int64(OW))+1024 // no huge scratch for hostile pads/strides
+	// Flat planes: on the padded plane, output (oh, ow) reads scratch[(oh·sh·wp
+	// + ow·sw) + taps], i.e. flat output i = oh·R + ow with R = sh·wp/sw reads
+	// scratch[i·sw + taps]. So the whole plane is one row of (OH-1)·R + OW
+	// outputs (the R-OW extra ones per row are discarded): one kernel call
+	// per plane in full vector blocks (its unrolled 4- or 2-block loop,
+	// independent accumulators) instead of one call per short row with a
+	// masked, latency-bound single block. Measured on AVX-512, this wins
+	// even with stride 2's half-wasted outputs.
+	R := 0
+	if sw > 0 {
+		R = sh * wp / sw
+	}
+	flatN := (OH-1)*R + OW
+	flat := false
+	if padded && flatOK {
+		lanes := 8
+		if level >= cpu.AVX512 {
+			lanes = 16
+		}
+		rowBlocks := OH * ((OW + lanes - 1) / lanes)
+		flatBlocks := (flatN + lanes - 1) / lanes
+		// Nearly free (stride 1), or short rows whose blocks are mostly
+		// masked tails (stride 2 down to 28 columns); wide stride-2 rows
+		// measured faster row by row.
+		flat = 4*flatBlocks <= 5*rowBlocks || OW <= 2*lanes && 4*flatBlocks <= dwFlatWaste*rowBlocks
+	}
 	linalg.ParallelN(threads, total, grain, func(lo, hi int) {
-		var scratch []float32
+		var scratch, tmp []float32
 		if padded {
-			scratch = make([]float32, hp*wp)
+			sp := getScratch(hp * wp)
+			defer putScratch(sp)
+			scratch = *sp
+			clear(scratch) // the padding must read as zero
+		}
+		if flat {
+			tp := getScratch(flatN)
+			defer putScratch(tp)
+			tmp = *tp
 		}
 		for it := lo; it < hi; it++ {
 			n, m := it/g.m, it%g.m
@@ -62,8 +99,15 @@ func depthwiseF32(g *geom, x, w, bias, y []float32, threads int, fu *f32Fusion) 
 					ih := r - pt
 					copy(scratch[r*wp+c0:r*wp+c1], xc[ih*W+c0-pl:ih*W+c1-pl])
 				}
-				for oh := 0; oh < OH; oh++ {
-					dwRow(level, ym[oh*OW:(oh+1)*OW], scratch[oh*sh*wp:], wm, KH, KW, g.dil[0]*wp, g.dil[1], sw, b)
+				if flat {
+					dwRow(level, tmp, scratch, wm, KH, KW, g.dil[0]*wp, g.dil[1], sw, b)
+					for oh := 0; oh < OH; oh++ {
+						copy(ym[oh*OW:(oh+1)*OW], tmp[oh*R:oh*R+OW])
+					}
+				} else {
+					for oh := 0; oh < OH; oh++ {
+						dwRow(level, ym[oh*OW:(oh+1)*OW], scratch[oh*sh*wp:], wm, KH, KW, g.dil[0]*wp, g.dil[1], sw, b)
+					}
 				}
 			} else {
 				dwPlane(g, level, xc, wm, b, ym)
@@ -231,3 +275,11 @@ func dwBorder(yr []float32, a, e int, xc, wm []float32, ih0, k0, k1 int, g *geom
 // dwPadRatio: rows with more than 1/dwPadRatio border outputs go through
 // the zero-padded scratch plane.
 var dwPadRatio = 16
+
+// dwFlatAll sends every padded stride-1 plane through the flat kernel,
+// however wide (a variable so benchmarks can compare).
+var dwFlatAll = true
+
+// dwFlatWaste: a plane goes flat when its flat kernel runs at most
+// dwFlatWaste/4 times the vector blocks of the row-by-row one.
+var dwFlatWaste = 12

@@ -8,6 +8,7 @@ import (
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/ops"
 	"github.com/gonyx/gonyx/ops/linalg"
+	"github.com/gonyx/gonyx/ops/vector"
 )
 
 // Fusion is work fused into a Conv kernel's output stores:
@@ -50,12 +51,38 @@ func (fu *f32Fusion) apply(c []float32, off int) {
 	if len(c) == 0 || fu.f.Act == linalg.ActNone && fu.res == nil {
 		return
 	}
-	e := linalg.Epilogue{Act: fu.f.Act, Alpha: fu.f.Alpha, Beta: fu.f.Beta}
+	// Directly through ops/vector (the kernels the GEMM epilogue uses), in
+	// place: no per-plane Epilogue value to allocate.
 	if fu.res != nil {
-		e.Residual = fu.res[off : off+len(c)]
+		vector.Add(c, c, fu.res[off:off+len(c)])
 	}
-	// A depth-0 product is C = C then the epilogue.
-	linalg.SgemmN(1, false, false, 1, len(c), 0, 1, nil, 1, nil, len(c), 1, c, len(c), e)
+	alpha, beta := fu.f.Alpha, fu.f.Beta
+	switch fu.f.Act {
+	case linalg.ActRelu:
+		vector.Relu(c, c)
+	case linalg.ActClip:
+		vector.Clip(c, c, alpha, beta)
+	case linalg.ActLeakyRelu:
+		for i, v := range c {
+			if v < 0 {
+				c[i] = alpha * v
+			}
+		}
+	case linalg.ActSigmoid:
+		vector.Sigmoid(c, c)
+	case linalg.ActSiLU:
+		vector.SiLU(c, c)
+	case linalg.ActHardSigmoid:
+		for i, v := range c {
+			c[i] = max(0, min(1, alpha*v+beta))
+		}
+	case linalg.ActHardSwish:
+		vector.HardSwish(c, c)
+	case linalg.ActTanh:
+		vector.Tanh(c, c)
+	case linalg.ActGelu:
+		vector.Gelu(c, c)
+	}
 }
 
 // ErrResidualShape: a fused residual would change the output's shape (it

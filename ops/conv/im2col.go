@@ -252,3 +252,86 @@ func col2imAdd[T float32 | float64](g *geom, col []T, y []T, p0, p1 int) {
 		}
 	}
 }
+
+// im2colPadded is im2col2D through a padded, column-deinterleaved copy of
+// the input rows that the chunk needs: with column stride s, plane row i
+// holds s phases, phase q being padded columns q, q+s, q+2s, ... (zero
+// padding included), so tap kw of output ow is phase (kw·dw) mod s at
+// offset (kw·dw)/s + ow: every patch row is a run of plain copies with no
+// padding checks, and the strided gather is done once per input element
+// instead of once per tap. It returns false, having written nothing,
+// when its plane would be large; *plane is scratch kept between calls.
+func im2colPadded[T any](g *geom, x []T, pad T, col []T, j0, j1 int, plane *[]T) bool {
+	if len(g.in) != 2 || g.padB[0] < 0 || g.padB[1] < 0 || j1 <= j0 || g.out[1] <= 0 {
+		return false
+	}
+	H, W := g.in[0], g.in[1]
+	OW := g.out[1]
+	KH, KW := g.kern[0], g.kern[1]
+	sh, sw := g.stride[0], g.stride[1]
+	dh, dw := g.dil[0], g.dil[1]
+	pt, pl := g.padB[0], g.padB[1]
+	wq := OW + (KW-1)*dw/sw // columns per phase
+	oh0, oh1 := j0/OW, (j1-1)/OW
+	r0, r1 := oh0*sh, oh1*sh+(KH-1)*dh+1 // padded rows used, from input row r0-pt
+	rows := r1 - r0
+	cw := j1 - j0
+	if int64(rows)*int64(sw)*int64(wq) > 2*int64(cw)*int64(KH*KW)+4096 {
+		return false // sparse rows (large stride or dilation): no gain
+	}
+	rw := sw * wq // plane row
+	if cap(*plane) < rows*rw {
+		*plane = make([]T, rows*rw)
+	}
+	p := (*plane)[:rows*rw]
+	r := 0
+	for c := 0; c < g.cg; c++ {
+		xc := x[c*H*W : (c+1)*H*W]
+		for i := 0; i < rows; i++ {
+			ih := r0 + i - pt
+			for q := 0; q < sw; q++ {
+				dst := p[i*rw+q*wq : i*rw+(q+1)*wq]
+				if ih < 0 || ih >= H {
+					fillRun(dst, pad)
+					continue
+				}
+				// Phase column c' reads input column c'·sw + q - pl.
+				lo, hi := validRange(q-pl, sw, W, wq)
+				fillRun(dst[:lo], pad)
+				xr := xc[ih*W : (ih+1)*W]
+				if sw == 1 {
+					copy(dst[lo:hi], xr[lo-pl:hi-pl])
+				} else {
+					src := lo*sw + q - pl
+					seg := dst[lo:hi]
+					for k := range seg {
+						seg[k] = xr[src]
+						src += sw
+					}
+				}
+				fillRun(dst[hi:], pad)
+			}
+		}
+		for kh := 0; kh < KH; kh++ {
+			for kw := 0; kw < KW; kw++ {
+				row := col[r*cw : (r+1)*cw]
+				r++
+				tap := (kw*dw%sw)*wq + kw*dw/sw
+				for j := j0; j < j1; {
+					oh, ow0 := j/OW, j%OW
+					end := min(j1, (oh+1)*OW)
+					src := p[(oh*sh+kh*dh-r0)*rw+tap+ow0:]
+					copy(row[j-j0:end-j0], src[:end-j])
+					j = end
+				}
+			}
+		}
+	}
+	return true
+}
+
+func fillRun[T any](s []T, v T) {
+	for i := range s {
+		s[i] = v
+	}
+}

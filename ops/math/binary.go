@@ -27,6 +27,25 @@ type binFn struct {
 	vec *vecBin
 }
 
+// applyRC is apply with the output of the float32 vector path taken from
+// rc's recycled buffers (rc may be nil).
+func (s *binFn) applyRC(rc *ops.RunContext, p *plan, a, b *tensor.Tensor) (*tensor.Tensor, error) {
+	if s.vec == nil || a.DType() != tensor.Float32 || b.DType() != tensor.Float32 || s.types.check("input A", a) != nil {
+		return s.apply(p, a, b)
+	}
+	f32 := s.f32
+	if f32 == nil {
+		f := s.f
+		f32 = func(u, v float32) float32 { return float32(f(float64(u), float64(v))) }
+	}
+	y, dst, err := newF32(rc, p.out)
+	if err != nil {
+		return nil, err
+	}
+	applyVec2Into(dst, p, tensor.Data[float32](a), tensor.Data[float32](b), s.vec, f32)
+	return y, nil
+}
+
 func (s *binFn) apply(p *plan, a, b *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := sameType("A", a, "B", b); err != nil {
 		return nil, err
@@ -213,11 +232,17 @@ func logicOp(f func(a, b bool) bool) binOp {
 // binaryKernel runs op with broadcasting under the node's rules (numpy from
 // opset 7, the broadcast/axis attributes before).
 func binaryKernel(n *ops.Node, op binOp) (ops.Kernel, error) {
+	return binaryKernelRC(n, func(_ *ops.RunContext, p *plan, a, b *tensor.Tensor) (*tensor.Tensor, error) { return op(p, a, b) })
+}
+
+// binaryKernelRC is binaryKernel for an op that takes the RunContext (for
+// its buffer allocator).
+func binaryKernelRC(n *ops.Node, op func(rc *ops.RunContext, p *plan, a, b *tensor.Tensor) (*tensor.Tensor, error)) (ops.Kernel, error) {
 	lb, err := readLegacy(n)
 	if err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := need(in, "A", "B"); err != nil {
 			return nil, err
 		}
@@ -225,7 +250,7 @@ func binaryKernel(n *ops.Node, op binOp) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		y, err := op(p, in[0], in[1])
+		y, err := op(rc, p, in[0], in[1])
 		if err != nil {
 			return nil, err
 		}
@@ -325,10 +350,15 @@ var (
 func init() {
 	v := func(vs ...int) []int { return vs }
 	arith := []int{1, 6, 7, 13, 14}
-	regBinary("Add", arith, addFn.apply)
-	regBinary("Sub", arith, subFn.apply)
-	regBinary("Mul", arith, mulFn.apply)
-	regBinary("Div", arith, divFn.apply)
+	for _, r := range []struct {
+		op string
+		fn *binFn
+	}{{"Add", addFn}, {"Sub", subFn}, {"Mul", mulFn}, {"Div", divFn}} {
+		fn := r.fn
+		ops.RegisterVersions("", r.op, arith, func(n *ops.Node) (ops.Kernel, error) {
+			return binaryKernelRC(n, fn.applyRC)
+		})
+	}
 
 	ops.RegisterVersions("", "Mod", v(10, 13), func(n *ops.Node) (ops.Kernel, error) {
 		fm, err := n.AttrInt("fmod", 0)

@@ -67,7 +67,7 @@ func buildClip(n *ops.Node) (ops.Kernel, error) {
 				*a.dst = &f
 			}
 		}
-		return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := need(in, "input"); err != nil {
 				return nil, err
 			}
@@ -82,14 +82,14 @@ func buildClip(n *ops.Node) (ops.Kernel, error) {
 			}
 			u := b.fn()
 			u.types = tFloat
-			y, err := u.apply(in[0])
+			y, err := u.applyRC(rc, in[0])
 			if err != nil {
 				return nil, err
 			}
 			return []*tensor.Tensor{y}, nil
 		}), nil
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := need(in, "input"); err != nil {
 			return nil, err
 		}
@@ -120,7 +120,7 @@ func buildClip(n *ops.Node) (ops.Kernel, error) {
 				b.fhi, b.ihi, b.uhi = f, i, u
 			}
 		}
-		y, err := b.fn().apply(x)
+		y, err := b.fn().applyRC(rc, x)
 		if err != nil {
 			return nil, err
 		}

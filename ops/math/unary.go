@@ -24,6 +24,20 @@ type unaryFn struct {
 	vec func(dst, src []float32)
 }
 
+// applyRC is apply with the output of the float32 vector path taken from
+// rc's recycled buffers (rc may be nil).
+func (u *unaryFn) applyRC(rc *ops.RunContext, x *tensor.Tensor) (*tensor.Tensor, error) {
+	if u.vec == nil || x.DType() != tensor.Float32 || u.types.check("input", x) != nil {
+		return u.apply(x)
+	}
+	y, dst, err := newF32(rc, x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	u.vec(dst, tensor.Data[float32](x))
+	return y, nil
+}
+
 // apply runs u over x and returns a new tensor of x's shape and type.
 func (u *unaryFn) apply(x *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := u.types.check("input", x); err != nil {
@@ -85,11 +99,11 @@ func unsignedUnary[T ops.Unsigned](u *unaryFn) func(T) T {
 
 // unaryKernel wraps a unaryFn as a one-input, one-output kernel.
 func unaryKernel(u *unaryFn) ops.Kernel {
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := need(in, "X"); err != nil {
 			return nil, err
 		}
-		y, err := u.apply(in[0])
+		y, err := u.applyRC(rc, in[0])
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,10 @@
 package math
 
-import "github.com/gonyx/gonyx/ops/vector"
+import (
+	"github.com/gonyx/gonyx/engine/tensor"
+	"github.com/gonyx/gonyx/ops"
+	"github.com/gonyx/gonyx/ops/vector"
+)
 
 // float32 fast paths through the SIMD kernels of ops/vector (AVX-512 or
 // AVX2 assembly, or their portable Go twins, chosen once at start-up).
@@ -30,6 +34,12 @@ const minVecSpan = 8
 // spans with both sides contiguous.
 func applyVec2(p *plan, a, b []float32, k *vecBin, f func(a, b float32) float32) []float32 {
 	dst := make([]float32, p.n)
+	applyVec2Into(dst, p, a, b, k, f)
+	return dst
+}
+
+// applyVec2Into is applyVec2 writing every element of dst (len p.n).
+func applyVec2Into(dst []float32, p *plan, a, b []float32, k *vecBin, f func(a, b float32) float32) {
 	ia, ib := p.inner(0), p.inner(1)
 	p.spans(func(o, m int, off []int) {
 		d := dst[o : o+m]
@@ -47,7 +57,6 @@ func applyVec2(p *plan, a, b []float32, k *vecBin, f func(a, b float32) float32)
 			k.sv(d, y[:m], x[0])
 		}
 	})
-	return dst
 }
 
 // applyVec1 runs a float32 kernel into a new slice.
@@ -55,4 +64,15 @@ func applyVec1(src []float32, k func(dst, src []float32)) []float32 {
 	dst := make([]float32, len(src))
 	k(dst, src)
 	return dst
+}
+
+// newF32 is a float32 output of the given shape from rc's recycled
+// buffers (contents unspecified: the caller writes every element). rc may
+// be nil.
+func newF32(rc *ops.RunContext, shape []int) (*tensor.Tensor, []float32, error) {
+	t, err := rc.NewFloat32(append([]int(nil), shape...), false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, tensor.Data[float32](t), nil
 }

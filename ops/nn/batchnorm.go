@@ -6,6 +6,7 @@ import (
 
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/ops"
+	"github.com/gonyx/gonyx/ops/vector"
 )
 
 // BatchNormalization and InstanceNormalization.
@@ -57,10 +58,10 @@ func buildBatchNorm(n *ops.Node) (ops.Kernel, error) {
 			}
 		}
 	}
-	return ops.Tensors(bn.run), nil
+	return ops.TensorsRC(bn.run), nil
 }
 
-func (bn *batchNorm) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (bn *batchNorm) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	x := ops.Input(in, 0)
 	if err := checkFloat("BatchNormalization", "X", x); err != nil {
 		return nil, err
@@ -109,7 +110,7 @@ func (bn *batchNorm) run(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		b[i] = bias[i] - mean[i]*a[i]
 	}
 	perElem := plen != c
-	y, err := runFloat(x, shape,
+	y, err := runFloatRC(rc, x, shape, false,
 		func(x, y []float32) error { affineChannels(x, y, a, b, nb, c, sp, perElem); return nil },
 		func(x, y []float64) error { affineChannels(x, y, a, b, nb, c, sp, perElem); return nil })
 	if err != nil {
@@ -195,6 +196,10 @@ func affineChannels[T ops.Float](x, y []T, a, b []float64, nb, c, sp int, perEle
 				continue
 			}
 			ac, bc := T(a[ch]), T(b[ch])
+			if xf, ok := any(xs).([]float32); ok {
+				vector.ScaleShift(any(ys).([]float32), xf, float32(ac), float32(bc))
+				continue
+			}
 			for i, v := range xs {
 				ys[i] = v*ac + bc
 			}

@@ -106,6 +106,23 @@ func runFloat(x *tensor.Tensor, outShape []int, k32 kern32, k64 kern64) (*tensor
 	return nil, fmt.Errorf("unsupported dtype %v (want a float type)", x.DType())
 }
 
+// runFloatRC is runFloat with a float32 output taken from rc's recycled
+// buffers (rc may be nil); zero says whether it must start cleared (false
+// when the kernel writes every element).
+func runFloatRC(rc *ops.RunContext, x *tensor.Tensor, outShape []int, zero bool, k32 kern32, k64 kern64) (*tensor.Tensor, error) {
+	if x.DType() != tensor.Float32 {
+		return runFloat(x, outShape, k32, k64)
+	}
+	y, err := rc.NewFloat32(outShape, zero)
+	if err != nil {
+		return nil, err
+	}
+	if err := k32(tensor.Data[float32](x), tensor.Data[float32](y)); err != nil {
+		return nil, err
+	}
+	return y, nil
+}
+
 // toFloat64s is Float64s for a float tensor of any width.
 func toFloat64s(t *tensor.Tensor) []float64 { return t.Float64s() }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/ops"
 	"github.com/gonyx/gonyx/ops/linalg"
+	"github.com/gonyx/gonyx/ops/vector"
 )
 
 // MaxPool, AveragePool, LpPool and their Global forms.
@@ -63,7 +64,7 @@ func buildPool(kind poolKind) ops.Builder {
 			return nil, err
 		}
 		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-			return pa.run(rcThreads(rc), in)
+			return pa.run(rc, in)
 		}), nil
 	}
 }
@@ -303,7 +304,8 @@ func (g *poolGeom) windows() [][]window {
 	return ws
 }
 
-func (pa *poolAttrs) run(threads int, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (pa *poolAttrs) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	threads := rcThreads(rc)
 	x := ops.Input(in, 0)
 	if x == nil {
 		return nil, fmt.Errorf("%s: input X is missing", pa.op)
@@ -336,14 +338,24 @@ func (pa *poolAttrs) run(threads int, in []*tensor.Tensor) ([]*tensor.Tensor, er
 	var y *tensor.Tensor
 	switch dt {
 	case tensor.Int8:
-		y, err = poolTyped(threads, pa, g, ws, planes, outShape, tensor.Data[int8](x), idx)
+		y, err = poolTyped(threads, pa, g, ws, planes, outShape, tensor.Data[int8](x), idx, nil)
 	case tensor.Uint8:
-		y, err = poolTyped(threads, pa, g, ws, planes, outShape, tensor.Data[uint8](x), idx)
+		y, err = poolTyped(threads, pa, g, ws, planes, outShape, tensor.Data[uint8](x), idx, nil)
 	case tensor.Float64:
-		y, err = poolTyped(threads, pa, g, ws, planes, outShape, tensor.Data[float64](x), idx)
+		y, err = poolTyped(threads, pa, g, ws, planes, outShape, tensor.Data[float64](x), idx, nil)
 	default:
 		var y32 *tensor.Tensor
-		y32, err = poolTyped(threads, pa, g, ws, planes, outShape, widen(x), idx)
+		var buf []float32
+		if dt == tensor.Float32 {
+			// From the run's recycled buffers; cleared unless the
+			// max-pool kernels below store every element.
+			all := pa.kind == poolMax && idx == nil && nd <= 3
+			if y32, err = rc.NewFloat32(outShape, !all); err != nil {
+				return nil, err
+			}
+			buf = tensor.Data[float32](y32)
+		}
+		y32, err = poolTyped(threads, pa, g, ws, planes, outShape, widen(x), idx, buf)
 		if err == nil {
 			y = narrow(dt, outShape, tensor.Data[float32](y32))
 		}
@@ -363,12 +375,16 @@ type poolElem interface {
 
 // poolTyped pools every (n, c) plane. Spatial ranks up to 3 use nested
 // loops (lower ranks are padded with unit dims); higher ranks an odometer.
-func poolTyped[T poolElem](threads int, pa *poolAttrs, g *poolGeom, ws [][]window, planes int, outShape []int, x []T, idx []int64) (*tensor.Tensor, error) {
+// y, when not nil, is the output buffer (zeroed, unless the kernels write
+// every element).
+func poolTyped[T poolElem](threads int, pa *poolAttrs, g *poolGeom, ws [][]window, planes int, outShape []int, x []T, idx []int64, y []T) (*tensor.Tensor, error) {
 	n, err := allocLen(outShape)
 	if err != nil {
 		return nil, err
 	}
-	y := make([]T, n)
+	if y == nil {
+		y = make([]T, n)
+	}
 	inPlane := ops.Product(g.in)
 	outPlane := ops.Product(g.out)
 	if len(g.in) <= 3 {
@@ -384,8 +400,9 @@ func poolTyped[T poolElem](threads int, pa *poolAttrs, g *poolGeom, ws [][]windo
 		}
 		work := n * ops.Product(g.kernel)
 		poolParallel(threads, planes, work, func(lo, hi int) {
+			var hm []T // maxPlane2D's scratch, reused across planes
 			for pl := lo; pl < hi; pl++ {
-				pool3(pa, x[pl*inPlane:(pl+1)*inPlane], y[pl*outPlane:(pl+1)*outPlane], in3, d3, w3, idxSlice(idx, pl, outPlane), int64(pl*inPlane), g.in)
+				pool3(pa, x[pl*inPlane:(pl+1)*inPlane], y[pl*outPlane:(pl+1)*outPlane], in3, d3, w3, idxSlice(idx, pl, outPlane), int64(pl*inPlane), g.in, &hm)
 			}
 		})
 	} else {
@@ -420,7 +437,7 @@ func storageIndex(pos []int, dims []int, colMajor bool) int64 {
 	return r
 }
 
-func pool3[T poolElem](pa *poolAttrs, x, y []T, in [3]int, dil [3]int, ws [3][]window, idx []int64, base int64, spatial []int) {
+func pool3[T poolElem](pa *poolAttrs, x, y []T, in [3]int, dil [3]int, ws [3][]window, idx []int64, base int64, spatial []int, hm *[]T) {
 	s1 := in[1] * in[2]
 	s2 := in[2]
 	o := 0
@@ -428,7 +445,7 @@ func pool3[T poolElem](pa *poolAttrs, x, y []T, in [3]int, dil [3]int, ws [3][]w
 	var pos [3]int
 	if pa.kind == poolMax && idx == nil {
 		if in[0] == 1 && dil[2] == 1 {
-			maxPlane2D(x, y, in[1], in[2], dil[1], ws[1], ws[2])
+			maxPlane2D(x, y, in[1], in[2], dil[1], ws[1], ws[2], hm)
 		} else {
 			maxPlane(x, y, s1, s2, dil, ws)
 		}
@@ -503,9 +520,14 @@ func pool3[T poolElem](pa *poolAttrs, x, y []T, in [3]int, dil [3]int, ws [3][]w
 // maxPlane2D is maxPlane for a 2-D plane without width dilation, done in
 // two passes: the max over each window along every input row, then the
 // max over the window rows.
-func maxPlane2D[T poolElem](x, y []T, h, w, dilH int, wh, ww []window) {
+// hm holds scratch space kept between calls (grown as needed); every
+// element used is written before it is read.
+func maxPlane2D[T poolElem](x, y []T, h, w, dilH int, wh, ww []window, hmBuf *[]T) {
 	ow := len(ww)
-	hm := make([]T, h*ow)
+	if cap(*hmBuf) < h*ow {
+		*hmBuf = make([]T, h*ow)
+	}
+	hm := (*hmBuf)[:h*ow]
 	// Interior windows [a, b): full width k, each s past the previous, so
 	// their taps are found by arithmetic instead of per-window slicing.
 	a, b, k, s := regularRun(ww)
@@ -786,13 +808,12 @@ func buildGlobalPool(kind poolKind) ops.Builder {
 				return nil, err
 			}
 		}
-		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-			return gp.run(rcThreads(rc), in)
-		}), nil
+		return ops.TensorsRC(gp.run), nil
 	}
 }
 
-func (gp *globalPool) run(threads int, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (gp *globalPool) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	threads := rcThreads(rc)
 	op := "Global" + gp.kind.name()
 	x := ops.Input(in, 0)
 	if err := checkFloat(op, "X", x); err != nil {
@@ -809,12 +830,22 @@ func (gp *globalPool) run(threads int, in []*tensor.Tensor) ([]*tensor.Tensor, e
 	}
 	planes := shape[0] * shape[1]
 	size := ops.Product(shape[2:])
-	return one(runFloat(x, outShape,
+	// Every plane's value is written unless the planes are empty.
+	return one(runFloatRC(rc, x, outShape, size == 0,
 		func(x, y []float32) error { globalPoolKernel(threads, gp, x, y, planes, size); return nil },
 		func(x, y []float64) error { globalPoolKernel(threads, gp, x, y, planes, size); return nil }))
 }
 
 func globalPoolKernel[T ops.Float](threads int, gp *globalPool, x, y []T, planes, size int) {
+	if xf, ok := any(x).([]float32); ok && gp.kind == poolAvg && size > 0 {
+		yf := any(y).([]float32)
+		poolParallel(threads, planes, planes*size, func(lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				yf[pl] = vector.Sum(xf[pl*size:(pl+1)*size]) / float32(size)
+			}
+		})
+		return
+	}
 	poolParallel(threads, planes, planes*size, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			row := x[pl*size : (pl+1)*size]
