@@ -20,7 +20,7 @@ func buildConcat(n *ops.Node) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		var xs []*tensor.Tensor
 		for _, t := range in {
 			if t != nil {
@@ -58,7 +58,14 @@ func buildConcat(n *ops.Node) (ops.Kernel, error) {
 		if len(xs) == 1 {
 			return []*tensor.Tensor{first}, nil
 		}
-		out, err := alloc(first.DType(), shp)
+		var out *tensor.Tensor
+		if first.DType() == tensor.Float32 {
+			// Every element is copied from an input: recycled memory
+			// needs no clearing.
+			out, err = rc.NewFloat32(shp, false)
+		} else {
+			out, err = alloc(first.DType(), shp)
+		}
 		if err != nil {
 			return nil, err
 		}
