@@ -83,9 +83,9 @@ conformance-list: build testdata
 
 ## fuzz: a short run of every decoder fuzz target (FUZZTIME each).
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeModel$$' -fuzztime $(FUZZTIME) ./engine/onnxpb
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTensor$$' -fuzztime $(FUZZTIME) ./engine/onnxpb
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./engine
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeModel$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./engine/onnxpb
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTensor$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./engine/onnxpb
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./engine
 
 fuzz-long:
 	$(MAKE) fuzz FUZZTIME=10m
