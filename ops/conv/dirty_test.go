@@ -1,8 +1,6 @@
 package conv
 
 import (
-	"context"
-	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -13,43 +11,14 @@ import (
 	"github.com/gonyx/gonyx/ops/opstest"
 )
 
-// nanAlloc hands out buffers full of NaN, like the engine's recycled
-// memory: a kernel that asks for an unzeroed output and then misses an
-// element shows NaN there.
-type nanAlloc struct{}
-
-func (nanAlloc) Float32(n int) []float32 {
-	b := make([]float32, n)
-	for i := range b {
-		b[i] = float32(math.NaN())
-	}
-	return b
-}
-
-// runWithAlloc runs op like opstest.Run but with a recycling allocator.
+// runWithAlloc runs op with recycled (NaN-filled) output memory.
 func runWithAlloc(op opstest.Op, inputs ...*tensor.Tensor) (*tensor.Tensor, error) {
-	g := &graph.Node{Name: "test", OpType: op.Type, Attrs: map[string]*graph.Attribute{}, Outputs: []string{"y"}}
-	for _, a := range op.Attrs {
-		g.Attrs[a.Name] = a
-	}
-	vals := make([]tensor.Value, len(inputs))
-	for i, t := range inputs {
-		g.Inputs = append(g.Inputs, fmt.Sprintf("in%d", i))
-		vals[i] = t
-	}
-	b, ok := ops.Lookup("", op.Type, op.Opset)
-	if !ok {
-		return nil, fmt.Errorf("no kernel for %s", op.Type)
-	}
-	k, err := b(&ops.Node{Node: g, Opset: op.Opset, Consts: make([]*tensor.Tensor, len(inputs))})
+	op.Dirty = true
+	outs, err := opstest.Run(op, inputs...)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := k.Run(&ops.RunContext{Ctx: context.Background(), Threads: 2, Alloc: nanAlloc{}}, vals)
-	if err != nil {
-		return nil, err
-	}
-	return outs[0].(*tensor.Tensor), nil
+	return outs[0], nil
 }
 
 // TestConvRecycledOutput: with unzeroed (NaN-filled) output buffers, every

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand"
 	"testing"
 
 	"github.com/gonyx/gonyx/engine/graph"
@@ -58,6 +59,23 @@ type Op struct {
 	Opset   int
 	Attrs   []*graph.Attribute
 	Outputs int // number of outputs; default 1
+	// Dirty runs the kernel with NaNAlloc and two threads, as the engine
+	// runs it with recycled memory: an output element the kernel forgets
+	// to write shows up as NaN.
+	Dirty bool
+}
+
+// NaNAlloc is an ops.Allocator handing out buffers full of NaN, like the
+// engine's recycled (unzeroed) memory.
+type NaNAlloc struct{}
+
+// Float32 implements ops.Allocator.
+func (NaNAlloc) Float32(n int) []float32 {
+	b := make([]float32, n)
+	for i := range b {
+		b[i] = float32(math.NaN())
+	}
+	return b
 }
 
 // Run builds the kernel for op and runs it on inputs (nil = absent optional
@@ -79,7 +97,11 @@ func Run(op Op, inputs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
 			vals[i] = t
 		}
 	}
-	outs, err := k.Run(&ops.RunContext{Ctx: context.Background(), Threads: 1}, vals)
+	rc := &ops.RunContext{Ctx: context.Background(), Threads: 1}
+	if op.Dirty {
+		rc.Threads, rc.Alloc = 2, NaNAlloc{}
+	}
+	outs, err := k.Run(rc, vals)
 	if err != nil {
 		return nil, err
 	}
@@ -197,4 +219,35 @@ func Expect(t testing.TB, op Op, inputs []*tensor.Tensor, want ...*tensor.Tensor
 			t.Errorf("%s output %d: %v", op.Type, i, err)
 		}
 	}
+}
+
+// SameWhenDirty runs op twice, with zeroed and with NaN-filled (recycled)
+// output memory, and fails unless the float32 outputs agree bit for bit
+// (NaN equal to NaN): a kernel that asks for unzeroed memory must write
+// every element.
+func SameWhenDirty(t testing.TB, op Op, inputs ...*tensor.Tensor) {
+	t.Helper()
+	op.Dirty = false
+	want := MustRun(t, op, inputs...)[0]
+	op.Dirty = true
+	got := MustRun(t, op, inputs...)[0]
+	if !ops.ShapeEqual(got.Shape(), want.Shape()) {
+		t.Fatalf("%s: shape %v with recycled memory, %v without", op.Type, got.Shape(), want.Shape())
+	}
+	g, w := tensor.Data[float32](got), tensor.Data[float32](want)
+	for i := range w {
+		if g[i] != w[i] && !(math.IsNaN(float64(w[i])) && math.IsNaN(float64(g[i]))) {
+			t.Fatalf("%s %v: y[%d] = %v with recycled memory, want %v", op.Type, op.Attrs, i, g[i], w[i])
+		}
+	}
+}
+
+// RandF32 makes a float32 tensor of small exact values (multiples of 1/4
+// in [-2, 2]) so results compare exactly across kernels.
+func RandF32(rng *rand.Rand, shape ...int) *tensor.Tensor {
+	v := make([]float32, ops.Product(shape))
+	for i := range v {
+		v[i] = float32(rng.Intn(17)-8) / 4
+	}
+	return tensor.New(shape, v)
 }
