@@ -76,7 +76,7 @@ type compiler struct {
 }
 
 // maxGraphDepth bounds nesting of subgraphs (and of inlined functions).
-const maxGraphDepth = 64
+const maxGraphDepth = graph.MaxDepth
 
 func (c *compiler) compileMain(g *graph.Graph) (*plan, error) {
 	return c.compile(g, nil, c.model.Opsets)
@@ -424,71 +424,7 @@ func topoOrder(nodes []inlinedNode, producer map[string]int, p *plan) ([]int, er
 }
 
 // freeNames lists the values a node's subgraphs read from enclosing scopes.
-func freeNames(n *graph.Node) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, a := range n.Attrs {
-		gs := a.Graphs
-		if a.G != nil {
-			gs = append([]*graph.Graph{a.G}, gs...)
-		}
-		for _, g := range gs {
-			for _, name := range graphFreeNames(g, 0) {
-				if !seen[name] {
-					seen[name] = true
-					out = append(out, name)
-				}
-			}
-		}
-	}
-	return out
-}
-
-func graphFreeNames(g *graph.Graph, depth int) []string {
-	if depth > maxGraphDepth {
-		return nil
-	}
-	defined := map[string]bool{"": true}
-	for _, in := range g.Inputs {
-		defined[in.Name] = true
-	}
-	for k := range g.Initializers {
-		defined[k] = true
-	}
-	for _, n := range g.Nodes {
-		for _, o := range n.Outputs {
-			defined[o] = true
-		}
-	}
-	var out []string
-	seen := map[string]bool{}
-	use := func(name string) {
-		if !defined[name] && !seen[name] {
-			seen[name] = true
-			out = append(out, name)
-		}
-	}
-	for _, n := range g.Nodes {
-		for _, in := range n.Inputs {
-			use(in)
-		}
-		for _, a := range n.Attrs {
-			gs := a.Graphs
-			if a.G != nil {
-				gs = append([]*graph.Graph{a.G}, gs...)
-			}
-			for _, sub := range gs {
-				for _, name := range graphFreeNames(sub, depth+1) {
-					use(name)
-				}
-			}
-		}
-	}
-	for _, o := range g.Outputs {
-		use(o.Name)
-	}
-	return out
-}
+func freeNames(n *graph.Node) []string { return n.OuterNames() }
 
 // planRelease computes, for each step, the slots that nothing reads after
 // it, so a run can drop them early.

@@ -376,79 +376,10 @@ func isGonyx(n *graph.Node, op string) bool {
 	return n != nil && n.OpType == op && n.Domain == GonyxDomain
 }
 
-// subgraphs lists the graphs held in n's attributes.
-func subgraphs(n *graph.Node) []*graph.Graph {
-	var out []*graph.Graph
-	for _, a := range n.Attrs {
-		if a == nil {
-			continue
-		}
-		if a.G != nil {
-			out = append(out, a.G)
-		}
-		for _, g := range a.Graphs {
-			if g != nil {
-				out = append(out, g)
-			}
-		}
-	}
-	return out
-}
+// subgraphs and freeNames are graph's scope helpers (shared with the executor).
+func subgraphs(n *graph.Node) []*graph.Graph { return n.Subgraphs() }
 
-// freeNames lists the values n's subgraphs read from enclosing scopes.
-func freeNames(n *graph.Node) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, g := range subgraphs(n) {
-		for _, name := range graphFreeNames(g, 0) {
-			if !seen[name] {
-				seen[name] = true
-				out = append(out, name)
-			}
-		}
-	}
-	return out
-}
-
-func graphFreeNames(g *graph.Graph, depth int) []string {
-	if depth > maxDepth {
-		return nil
-	}
-	defined := map[string]bool{"": true}
-	for _, in := range g.Inputs {
-		defined[in.Name] = true
-	}
-	for k := range g.Initializers {
-		defined[k] = true
-	}
-	for _, n := range g.Nodes {
-		for _, o := range n.Outputs {
-			defined[o] = true
-		}
-	}
-	var out []string
-	seen := map[string]bool{}
-	use := func(name string) {
-		if !defined[name] && !seen[name] {
-			seen[name] = true
-			out = append(out, name)
-		}
-	}
-	for _, n := range g.Nodes {
-		for _, in := range n.Inputs {
-			use(in)
-		}
-		for _, sub := range subgraphs(n) {
-			for _, name := range graphFreeNames(sub, depth+1) {
-				use(name)
-			}
-		}
-	}
-	for _, o := range g.Outputs {
-		use(o.Name)
-	}
-	return out
-}
+func freeNames(n *graph.Node) []string { return n.OuterNames() }
 
 // rewrite replaces a set of nodes by one node placed where at was.
 type rewrite struct {
