@@ -29,6 +29,12 @@ type plan struct {
 	// release[i] lists slots whose last reader is step i: they are dropped
 	// after it runs so the garbage collector can reuse their memory.
 	release [][]int
+	// Shape-chain memo (main plan only, see memo.go): static[i] marks steps
+	// whose outputs depend only on input shapes and constants, probe[i] the
+	// Shape/Size steps among them.
+	static, probe []bool
+	staticSlots   []int
+	memo          *memoCache
 }
 
 type constSlot struct {
@@ -283,6 +289,14 @@ func (c *compiler) compile(g *graph.Graph, parent *plan, opsets map[string]int) 
 		p.nargs += len(st.in)
 	}
 	p.planRelease()
+	if parent == nil && !c.opts.DisableConstantFolding {
+		constSlots := map[int]bool{}
+		for s := range constVal {
+			constSlots[s] = true
+		}
+		p.markStatic(constSlots)
+		p.memo = &memoCache{}
+	}
 	return p, nil
 }
 

@@ -141,3 +141,10 @@ func (a *runAlloc) recycle(i int) {
 	a.owned = a.owned[:last]
 	a.pool.put(buf)
 }
+
+// owns reports whether t's data lies in a buffer of this run's pool.
+func (a *runAlloc) owns(t *tensor.Tensor) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.find(t) >= 0
+}

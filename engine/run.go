@@ -19,6 +19,7 @@ type frame struct {
 	// args backs every step's input list (one allocation per run, not per
 	// node); a step's arguments are cleared after it runs.
 	args []tensor.Value
+	memo *memoRun // the main graph's shape-chain memo for this run, if any
 }
 
 func (p *plan) newFrame(parent *frame, alloc *runAlloc) *frame {
@@ -91,8 +92,14 @@ func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, thre
 	if alloc != nil {
 		rc.Alloc = alloc
 	}
+	if p.memo != nil {
+		f.memo = p.memo.begin(p, f)
+	}
 	if err := p.exec(rc, f, hook); err != nil {
 		return nil, err
+	}
+	if f.memo != nil {
+		p.memo.finish(f.memo)
 	}
 	return p.collect(f)
 }
@@ -123,6 +130,9 @@ func (p *plan) collect(f *frame) ([]tensor.Value, error) {
 		if v == nil {
 			return nil, fmt.Errorf("engine: graph output %q was not produced", p.graph.Outputs[i].Name)
 		}
+		if f.memo != nil {
+			v = f.memo.detach(v) // the caller must not share the memo's copy
+		}
 		outs[i] = v
 	}
 	return outs, nil
@@ -146,9 +156,24 @@ func (p *plan) exec(rc *ops.RunContext, f *frame, hook NodeHook) error {
 				}
 			}
 		}
+		memo := f.memo
+		if memo != nil && memo.use && p.static[i] {
+			if !p.probe[i] || memo.probeAgrees(i, in) {
+				// Outputs were prefilled from the memo.
+				clear(in)
+				for _, s := range p.release[i] {
+					f.drop(s)
+				}
+				continue
+			}
+			memo.use = false // shapes differ from the recording: compute from here on
+		}
 		outs, err := runKernel(st, sub, in)
 		if err != nil {
 			return err
+		}
+		if memo != nil && memo.fill && p.static[i] {
+			memo.record(f, i, p.probe[i], st, in, outs)
 		}
 		for j, s := range st.out {
 			if s < 0 {
