@@ -34,7 +34,7 @@
 // from L2. Threads split N into panel-aligned column ranges when there are
 // at least as many column panels as row panels (batch-1 layers: every worker
 // streams its share of the packed weights through the 1-4 row kernels),
-// else M into row ranges; each worker gets at least 2^18 multiply-adds.
+// else M into row ranges; each worker gets at least 2^19 multiply-adds.
 //
 // # Fused epilogue
 //
@@ -52,8 +52,21 @@
 // The threads argument: 1 runs on the caller's goroutine, <= 0 uses
 // DefaultThreads() (GOMAXPROCS); callers pass ops.RunContext's budget.
 // Parallel/ParallelN are the worker helper the kernels also use for their
-// own loops; chunks run on a fixed pool of parked worker goroutines (no
-// spawn per call once warm), never blocking, so nested use cannot deadlock.
+// own loops. Chunks are claimed from an atomic counter by the caller and
+// up to threads-1 pool workers, so a helper that starts late leaves its
+// chunk to the caller. After a task a worker spins (atomic polling with
+// Gosched/sched_yield) for up to 50 µs before parking on a channel, and the
+// caller polls as long for its helpers before blocking: back-to-back
+// products hand off without futex wake-ups, and nothing spins once idle.
+// submit never blocks (a helper that cannot be placed is dropped: the
+// caller runs its chunk), so nested use cannot deadlock; threads = 1 never
+// touches the pool.
+//
+// A threaded product packs the operand every worker reads in full (A when
+// N is split, B when M is split) once, panel by panel by whichever worker
+// claims it (sharedPack). SgemmN products with m, n ≤ 128 and k ≤ 256 on
+// one worker (attention heads) take a small path: both operands packed
+// over the full depth into one recycled scratch, one kernel call per tile.
 //
 // Quantisation helpers (Saturate, Quantize32) are shared by the quantised
 // kernels.

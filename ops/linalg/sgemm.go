@@ -1,6 +1,9 @@
 package linalg
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Float32 GEMM: a BLIS-style blocked driver around the micro-kernel family
 // of the active CPU level (see kernels.go). Loop nest, per worker:
@@ -48,6 +51,10 @@ func getSBuf(n int) *[]float32 {
 // ranges when there are at least as many column panels as row panels
 // (this is the tiny-M path: every worker streams its share of packed B
 // through the 1-4 row kernels), else along M in mr-aligned row ranges.
+// The operand every worker reads in full (A when splitting N, B when
+// splitting M) is packed once over its full depth, panel by panel by
+// whichever worker gets there first (sharedPack), unless it is already
+// packed or larger than maxSharedPack.
 func (pr *sproblem) run(threads int) {
 	m, n := pr.m, pr.n
 	if threads <= 0 {
@@ -57,21 +64,98 @@ func (pr *sproblem) run(threads int) {
 	if w := work / minParallelWork; w < float64(threads) {
 		threads = max(int(w), 1)
 	}
+	pr.split(threads)
+}
+
+// split runs the product on up to threads workers, however small it is.
+func (pr *sproblem) split(threads int) {
+	m, n := pr.m, pr.n
 	if threads <= 1 {
 		pr.serial(0, m, 0, n)
 		return
 	}
-	mr, nr := pr.ks.mr, pr.ks.nr
+	mr, nr, k := pr.ks.mr, pr.ks.nr, pr.k
 	nUnits, mUnits := ceilDiv(n, nr), ceilDiv(m, mr)
 	if nUnits >= mUnits {
-		ParallelN(min(threads, nUnits), nUnits, 1, func(lo, hi int) {
+		// Every worker reads all of A: pack it once, shared.
+		var sp *sharedPack
+		if pr.pa == nil && mUnits*mr*k <= maxSharedPack {
+			buf := getSBuf(mUnits * mr * k)
+			defer poolS.Put(buf)
+			pa := *buf
+			sp = &sharedPack{units: mUnits, pack: func(u int) {
+				pr.packA(pa[u*k*mr:(u+1)*k*mr], u*mr, min(mr, m-u*mr), 0, k)
+			}}
+			pr.pa = pa
+		}
+		parallelChunks(threads, min(nUnits, chunksPerThread*threads), nUnits, func(lo, hi int) {
+			sp.ensure()
 			pr.serial(0, m, lo*nr, min(hi*nr, n))
 		})
 		return
 	}
-	ParallelN(min(threads, mUnits), mUnits, 1, func(lo, hi int) {
+	// Every worker reads all of B: pack it once, shared.
+	var sp *sharedPack
+	if pr.pb == nil && nUnits*nr*k <= maxSharedPack {
+		buf := getSBuf(nUnits * nr * k)
+		defer poolS.Put(buf)
+		pb := *buf
+		sp = &sharedPack{units: nUnits, pack: func(u int) {
+			pr.packB(pb[u*k*nr:(u+1)*k*nr], 0, k, u*nr, min(nr, n-u*nr))
+		}}
+		pr.pb = pb
+	}
+	parallelChunks(threads, min(mUnits, chunksPerThread*threads), mUnits, func(lo, hi int) {
+		sp.ensure()
 		pr.serial(lo*mr, min(hi*mr, m), 0, n)
 	})
+}
+
+// chunksPerThread is how many panel ranges a threaded product is cut into
+// per worker; the workers claim them in turn, so a worker that starts late
+// leaves its range to the caller. Finer cuts (2 or 4 per worker) would
+// bound the delay of a descheduled worker but measured 10-35% slower on
+// bert's products (each range streams all of the shared operand again).
+const chunksPerThread = 1
+
+// maxSharedPack bounds (in floats) an operand packed over its full depth
+// before a threaded product so that the workers share it instead of each
+// packing it again (16 MiB).
+const maxSharedPack = 1 << 22
+
+// sharedPack is an operand of a threaded product packed once over its full
+// depth, panel by panel, by the workers that read it: each claims unpacked
+// panels until none is left, then waits for the panels others claimed
+// (each being packed by a running goroutine, so the wait is short and
+// cannot deadlock, even when one goroutine runs every chunk).
+type sharedPack struct {
+	units int          // panels
+	pack  func(u int)  // packs panel u
+	next  atomic.Int32 // next unclaimed panel
+	ready atomic.Int32 // panels packed
+}
+
+// ensure returns once every panel is packed; a nil receiver has nothing
+// to pack.
+func (s *sharedPack) ensure() {
+	if s == nil {
+		return
+	}
+	for {
+		u := int(s.next.Add(1)) - 1
+		if u >= s.units {
+			break
+		}
+		func() {
+			// Counted even if pack panics, so no one waits forever; the
+			// panic reaches the caller through ParallelN.
+			defer s.ready.Add(1)
+			s.pack(u)
+		}()
+	}
+	for i := 0; int(s.ready.Load()) < s.units; i++ {
+		spinPause(i)
+	}
 }
 
 // serial computes C[i0:i1, j0:j1]; i0 is a multiple of mr, j0 of nr.
@@ -307,6 +391,16 @@ func SgemmN(threads int, transA, transB bool, m, n, k int, alpha float32, a []fl
 		}
 		return
 	}
+	if useSmallGemm(threads, m, n, k) {
+		smallGemm(active, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e)
+		return
+	}
+	sgemmBlocked(threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, e)
+}
+
+// sgemmBlocked runs a validated SgemmN product (m, n, k ≥ 1, alpha ≠ 0)
+// through the blocked driver.
+func sgemmBlocked(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, e *Epilogue) {
 	ks := active
 	pr := &sproblem{
 		ks: ks, m: m, n: n, k: k, c: c, ldc: ldc, beta: beta, epi: e,
