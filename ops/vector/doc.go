@@ -27,8 +27,11 @@
 //   - log: x = m·2^e, m ∈ [√½, √2) from the bits (subnormals scaled by 2^23),
 //     log(1+f) = f + f²·P(f), P of degree 8; plus e·ln2.
 //   - tanh: x + x³·P(x²) below |x| = 0.5625, else 1 − 2/(e^{2|x|}+1).
-//   - sigmoid: e = exp(−|x|), 1/(1+e) or e/(1+e) (no overflow, one division);
-//     SiLU folds x into the numerator.
+//   - sigmoid: e = exp(−|x|) (no upper clamp needed), 1/(1+e) or e/(1+e)
+//     (no overflow, one division); SiLU folds x into the numerator (one
+//     masked multiply on AVX-512). VRCP14PS/VRCPPS plus a Newton step
+//     instead of VDIVPS measured slower here (the loop is FP-throughput
+//     bound, the divider is not the bottleneck): see _gen/kernels.go.
 //   - erf: x·P(x²) below |x| = 0.875, else 1 − exp(Q(min(|x|, 4))) with
 //     Q ≈ log erfc. GELU (erf form) uses erfc directly for x < 0, so its
 //     negative side does not cancel.
@@ -55,8 +58,8 @@
 //
 // # Speed (AVX-512 on the 2-core Zen 5 build machine, 4096 floats in L1)
 //
-// About 0.12 ns per element for exp, 0.2-0.3 for log, tanh, sigmoid and
-// SiLU, 0.4-0.5 for erf and GELU; add, relu and clip run at L1 bandwidth.
+// About 0.12 ns per element for exp, 0.16-0.17 for sigmoid and SiLU,
+// 0.2-0.3 for log and tanh, 0.4-0.5 for erf and GELU; add, relu and clip run at L1 bandwidth.
 // AVX2 takes 2-2.5x as long; the Go twins 5-25 ns per element for the
 // transcendental kernels (see bench_test.go).
 package vector

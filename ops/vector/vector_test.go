@@ -55,7 +55,8 @@ func TestSpecialValues(t *testing.T) {
 			{-104, 0}, {-inf, 0}, {nan, nan},
 		}},
 		{"SiLU", func(k *Kernels) func(dst, src []float32) { return k.SiLU }, []pair{
-			{0, 0}, {30, 30}, {inf, inf}, {-200, float32(math.Copysign(0, -1))}, {nan, nan},
+			{0, 0}, {float32(math.Copysign(0, -1)), float32(math.Copysign(0, -1))},
+			{30, 30}, {inf, inf}, {-200, float32(math.Copysign(0, -1))}, {nan, nan},
 		}},
 		{"Erf", func(k *Kernels) func(dst, src []float32) { return k.Erf }, []pair{
 			{0, 0}, {float32(math.Copysign(0, -1)), float32(math.Copysign(0, -1))},
