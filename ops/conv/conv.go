@@ -65,30 +65,20 @@ func newConv(n *ops.Node, fuse *Fusion) (ops.Kernel, error) {
 			k.packedShape = append([]int(nil), s...)
 		}
 	}
-	return ops.KernelFunc(k.kernel), nil
+	return ops.TensorsRC(k.kernel), nil
 }
 
-// kernel adapts run to ops.Kernel, passing on the run's thread budget.
-func (k *convKernel) kernel(rc *ops.RunContext, in []tensor.Value) ([]tensor.Value, error) {
-	ts := make([]*tensor.Tensor, len(in))
-	for i, v := range in {
-		switch x := v.(type) {
-		case nil:
-		case *tensor.Tensor:
-			ts[i] = x
-		default:
-			return nil, fmt.Errorf("Conv: input %d: want a tensor, got %T", i, v)
-		}
-	}
+// kernel adapts run to ops.TensorFuncRC, passing on the run's thread budget.
+func (k *convKernel) kernel(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	threads := 0
 	if rc != nil {
 		threads = rc.Threads
 	}
-	out, err := k.run(rc, threads, ts)
+	out, err := k.run(rc, threads, in)
 	if err != nil {
 		return nil, err
 	}
-	return []tensor.Value{out[0]}, nil
+	return out[:1], nil
 }
 
 func viaF32(dt tensor.DType) bool {
