@@ -342,10 +342,8 @@ func foldable(n *graph.Node, on *ops.Node) bool {
 	if nondeterministic[n.OpType] {
 		return false
 	}
-	for _, a := range n.Attrs {
-		if a.Type == graph.AttrGraph || a.Type == graph.AttrGraphs {
-			return false
-		}
+	if len(n.Subgraphs()) > 0 {
+		return false
 	}
 	for j, name := range n.Inputs {
 		if name != "" && on.Consts[j] == nil {

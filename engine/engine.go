@@ -140,13 +140,6 @@ func load(buf []byte, popts onnxpb.Options, file *modelFile, opts []Option) (m *
 			m, err = nil, fmt.Errorf("engine: internal error while loading: %v", r)
 		}
 	}()
-	var o Options
-	for _, f := range opts {
-		f(&o)
-	}
-	if o.Threads <= 0 {
-		o.Threads = runtime.GOMAXPROCS(0)
-	}
 	ir, err := onnxpb.DecodeModel(buf, popts)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w: %w", ErrInvalidModel, err)
@@ -166,7 +159,14 @@ func FromIR(ir *graph.Model, opts ...Option) (*Model, error) {
 	return fromIR(ir, nil, opts)
 }
 
-func fromIR(ir *graph.Model, file *modelFile, opts []Option) (*Model, error) {
+func fromIR(ir *graph.Model, file *modelFile, opts []Option) (m *Model, err error) {
+	defer func() {
+		// A bug in shape inference, a pass or a kernel builder must not
+		// take the caller down: report it as an error.
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("engine: internal error while loading: %v", r)
+		}
+	}()
 	var o Options
 	for _, f := range opts {
 		f(&o)
@@ -198,7 +198,7 @@ func fromIR(ir *graph.Model, file *modelFile, opts []Option) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	m := &Model{ir: ir, main: p, opts: o, shapes: shapes, file: file}
+	m = &Model{ir: ir, main: p, opts: o, shapes: shapes, file: file}
 	if !o.DisableBufferReuse {
 		m.pool = newBufferPool()
 	}

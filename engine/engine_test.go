@@ -9,6 +9,7 @@ import (
 
 	"github.com/gonyx/gonyx/engine/graph"
 	"github.com/gonyx/gonyx/engine/tensor"
+	"github.com/gonyx/gonyx/ops"
 )
 
 func tensorType(dt tensor.DType, dims ...any) *graph.Type {
@@ -271,5 +272,18 @@ func TestInferredTypes(t *testing.T) {
 	s := m.ValueType("s")
 	if s == nil || s.Elem != tensor.Float32 || len(s.Shape) != 2 || s.Shape[0].Param != "N" || s.Shape[1].Value != 3 {
 		t.Fatalf("type of s: %+v", s)
+	}
+}
+
+// A kernel builder that panics must not cross the engine's API: FromIR
+// reports it as an error.
+func TestBuilderPanicIsAnError(t *testing.T) {
+	ops.Register("test.panic", "Boom", 1, func(*ops.Node) (ops.Kernel, error) { panic("boom") })
+	ir := addRelu()
+	ir.Opsets["test.panic"] = 1
+	ir.Graph.Nodes[1].Domain, ir.Graph.Nodes[1].OpType = "test.panic", "Boom"
+	_, err := FromIR(ir, WithoutOptimizations())
+	if err == nil || !strings.Contains(err.Error(), "internal error") {
+		t.Fatalf("error %v, want an internal error", err)
 	}
 }
