@@ -2,7 +2,7 @@
 // *tensor.Dense without copying: both sides share the backing slice.
 //
 // It is a module of its own so that gonyx's engine, server and wasm build
-// never carry gorgonia's weight (10.7 MB of binary, measured); only programs
+// never carry gorgonia's weight (10.7 MB of binary, as the issue measured it); only programs
 // that import this package do.
 package gorgonia
 
