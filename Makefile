@@ -9,7 +9,7 @@ FUZZTIME  ?= 20s
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: levels asm asm-check all build test unit race vet fmt-check testdata conformance conformance-list fuzz fuzz-long cross static clean
+.PHONY: proto proto-check levels asm asm-check all build test unit race vet fmt-check testdata conformance conformance-list fuzz fuzz-long cross static clean
 
 all: build
 
@@ -28,9 +28,18 @@ asm-check: asm
 	git diff --exit-code -- ops/linalg/sgemm_amd64.s ops/linalg/sgemm_amd64.go \
 	  ops/vector/kernels_amd64.s ops/vector/kernels_amd64.go ops/vector/zconsts.go
 
+## proto: regenerate server/inferencepb from proto/inference.proto with protoc (Debian's
+## protobuf-compiler) and the pinned protoc-gen-go / protoc-gen-go-grpc (installed into build/bin).
+proto:
+	proto/gen.sh
+
+## proto-check: the committed generated code is exactly what `make proto` writes.
+proto-check: proto
+	git diff --exit-code -- server/inferencepb
+
 ## test: everything CI checks — formatting, vet, unit + conformance + reference-model tests,
 ## a short fuzz run, and the static / cross-platform builds.
-test: testdata fmt-check vet asm-check unit levels race fuzz static cross
+test: testdata fmt-check vet asm-check proto-check unit levels race fuzz static cross
 
 unit: testdata
 	GONYX_ONNX_TESTDATA=$(CURDIR)/$(ONNXDATA) $(GO) test -count=1 -timeout 30m ./...
@@ -47,6 +56,7 @@ levels: testdata
 ## race: the race detector on the packages with concurrency.
 race:
 	$(GO) test -race -count=1 -skip 'TestReferenceModels' ./engine/ ./ops/...
+	$(GO) test -race -count=1 ./server/...
 
 vet:
 	$(GO) vet ./...

@@ -101,8 +101,13 @@ func TestConformanceJSON(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
+	// The test binary doubles as gonyx for tests that need a child
+	// process (conformance isolation, serve under SIGTERM).
 	if len(os.Args) > 1 && os.Args[1] == "conformance-case" {
 		os.Exit(cmdConformanceCase(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		os.Exit(cmdServe(os.Args[2:]))
 	}
 	os.Exit(m.Run())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/gonyx/gonyx/server/demo"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,9 +38,9 @@ func cmdRun(args []string) int {
 	}
 	var m *engine.Model
 	var err error
-	demo := *modelPath == ""
-	if demo {
-		m, err = engine.FromIR(demoMLP(), engine.WithThreads(*threads))
+	useDemo := *modelPath == ""
+	if useDemo {
+		m, err = engine.FromIR(demo.MLP(), engine.WithThreads(*threads))
 	} else {
 		m, err = engine.Load(*modelPath, engine.WithThreads(*threads))
 	}
@@ -79,7 +80,7 @@ func cmdRun(args []string) int {
 		}
 		feeds[name] = v
 	}
-	if demo && len(feeds) == 0 {
+	if useDemo && len(feeds) == 0 {
 		feeds = demoInputs(m)
 		fmt.Fprintln(os.Stderr, "gonyx: no --model given: running the bundled demo model on seeded random inputs")
 	}
