@@ -119,7 +119,15 @@ clean:
 ## (flags: build/bench-compare -h). The ORT anchor is installed into build/anchors once.
 SHARED     ?= ../shared
 BENCH_ARGS ?=
-.PHONY: bench-compare
+.PHONY: bench-compare bench-serve
+## bench-serve: the model server on the demo models (HTTP overhead over an in-process run,
+## throughput with dynamic batching on vs off at 64 clients); rewrites the server section
+## of docs/PERFORMANCE.md. BENCH_SERVE_ARGS='--duration 4s --rounds 1' for a quick look.
+BENCH_SERVE_ARGS ?=
+bench-serve: build
+	cd benchmarks && $(GO) build -o ../$(BUILD)/bench-serve ./cmd/bench-serve
+	$(BUILD)/bench-serve --gonyx $(BUILD)/gonyx $(BENCH_SERVE_ARGS)
+
 bench-compare: build
 	@if [ ! -d $(BUILD)/anchors/node_modules/onnxruntime-node ] || \
 	    ! cmp -s $(SHARED)/anchors/ort_bench.js $(BUILD)/anchors/ort_bench.js || \

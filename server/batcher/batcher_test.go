@@ -392,6 +392,44 @@ func TestEagerWaitsForExpectedRows(t *testing.T) {
 	}
 }
 
+// Inline runs (eager, idle) and Close: nothing runs after Close returns,
+// and every Submit gets an answer or Unavailable.
+func TestEagerInlineAndClose(t *testing.T) {
+	var runs atomic.Int64
+	run := func(ctx context.Context, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+		runs.Add(1)
+		return echo(ctx, in)
+	}
+	b := New(run, Options{MaxBatch: 4, Eager: true})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				_, err := b.Submit(context.Background(), x(rowsOf(1, 1)))
+				if err != nil {
+					if infer.CodeOf(err) != infer.Unavailable {
+						t.Error(err)
+					}
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	b.Close()
+	after := runs.Load()
+	wg.Wait()
+	time.Sleep(10 * time.Millisecond)
+	if runs.Load() != after {
+		t.Fatalf("%d runs after Close returned", runs.Load()-after)
+	}
+	if after == 0 {
+		t.Fatal("nothing ran")
+	}
+}
+
 func TestZeroDelayDoesNotWait(t *testing.T) {
 	b := New(echo, Options{MaxBatch: 8})
 	defer b.Close()

@@ -37,7 +37,7 @@ func (b *Batcher) dispatch() {
 			b.mu.Unlock()
 			if bt != nil {
 				b.running.Add(1)
-				go b.execute(bt)
+				go b.execute(bt, true)
 				break
 			}
 			if finished {
@@ -61,6 +61,10 @@ func (b *Batcher) dispatch() {
 // a group's MaxDelay runs out (-1: nothing is waiting on a clock) and whether
 // the batcher is closed and drained. Callers hold b.mu.
 func (b *Batcher) next(now time.Time) (bt *batch, wait time.Duration, finished bool) {
+	if b.queued > 0 && b.busy >= b.opts.Workers {
+		// An inline run holds the worker; its end signals the dispatcher.
+		return nil, -1, false
+	}
 	for b.queued > 0 {
 		var best *group
 		bestTarget := 0
@@ -90,6 +94,7 @@ func (b *Batcher) next(now time.Time) (bt *batch, wait time.Duration, finished b
 			return nil, wait, false
 		}
 		if bt := b.take(best, bestTarget, now); bt != nil {
+			b.busy++
 			return bt, 0, false
 		}
 		// Every request looked at had already left; look again.

@@ -114,31 +114,36 @@ func MLP() *graph.Model {
 	})
 }
 
-// CNN is image float32[N,1,28,28] → Conv 3×3 (8) → Relu → MaxPool 2 →
-// Conv 3×3 (16) → Relu → MaxPool 2 → Flatten → Gemm(784→10) →
-// logits float32[N,10]: the shape of a small MNIST classifier.
+// CNN is the classic PyTorch MNIST example network: image
+// float32[N,1,28,28] → Conv 3×3 (32) → Relu → Conv 3×3 (64) → Relu →
+// MaxPool 2 → Flatten → Gemm(9216→128) → Relu → Gemm(128→10) → logits
+// float32[N,10]. Its 4.7 MB first dense layer is what makes dynamic batching
+// pay: one batch reads those weights once for every request in it.
 func CNN() *graph.Model {
 	b := newBuilder(43)
-	conv := map[string]*graph.Attribute{"kernel_shape": ints("kernel_shape", 3, 3), "pads": ints("pads", 1, 1, 1, 1)}
+	conv := map[string]*graph.Attribute{"kernel_shape": ints("kernel_shape", 3, 3)}
 	pool := map[string]*graph.Attribute{"kernel_shape": ints("kernel_shape", 2, 2), "strides": ints("strides", 2, 2)}
 	none := map[string]*graph.Attribute{}
+	transB := map[string]*graph.Attribute{"transB": intAttr("transB", 1)}
 	return model("cnn", &graph.Graph{
 		Inputs:  []graph.ValueInfo{{Name: "image", Type: floatType("N", 1, 28, 28)}},
 		Outputs: []graph.ValueInfo{{Name: "logits", Type: floatType("N", 10)}},
 		Initializers: map[string]*tensor.Tensor{
-			"conv1.weight": b.weights(9, 8, 1, 3, 3), "conv1.bias": b.bias(8),
-			"conv2.weight": b.weights(72, 16, 8, 3, 3), "conv2.bias": b.bias(16),
-			"fc.weight": b.weights(784, 10, 784), "fc.bias": b.bias(10),
+			"conv1.weight": b.weights(9, 32, 1, 3, 3), "conv1.bias": b.bias(32),
+			"conv2.weight": b.weights(288, 64, 32, 3, 3), "conv2.bias": b.bias(64),
+			"fc1.weight": b.weights(9216, 128, 9216), "fc1.bias": b.bias(128),
+			"fc2.weight": b.weights(128, 10, 128), "fc2.bias": b.bias(10),
 		},
 		Nodes: []*graph.Node{
 			{Name: "conv1", OpType: "Conv", Inputs: []string{"image", "conv1.weight", "conv1.bias"}, Outputs: []string{"c1"}, Attrs: conv},
 			{Name: "relu1", OpType: "Relu", Inputs: []string{"c1"}, Outputs: []string{"r1"}, Attrs: none},
-			{Name: "pool1", OpType: "MaxPool", Inputs: []string{"r1"}, Outputs: []string{"p1"}, Attrs: pool},
-			{Name: "conv2", OpType: "Conv", Inputs: []string{"p1", "conv2.weight", "conv2.bias"}, Outputs: []string{"c2"}, Attrs: conv},
+			{Name: "conv2", OpType: "Conv", Inputs: []string{"r1", "conv2.weight", "conv2.bias"}, Outputs: []string{"c2"}, Attrs: conv},
 			{Name: "relu2", OpType: "Relu", Inputs: []string{"c2"}, Outputs: []string{"r2"}, Attrs: none},
-			{Name: "pool2", OpType: "MaxPool", Inputs: []string{"r2"}, Outputs: []string{"p2"}, Attrs: pool},
-			{Name: "flatten", OpType: "Flatten", Inputs: []string{"p2"}, Outputs: []string{"f"}, Attrs: map[string]*graph.Attribute{"axis": intAttr("axis", 1)}},
-			{Name: "fc", OpType: "Gemm", Inputs: []string{"f", "fc.weight", "fc.bias"}, Outputs: []string{"logits"}, Attrs: map[string]*graph.Attribute{"transB": intAttr("transB", 1)}},
+			{Name: "pool", OpType: "MaxPool", Inputs: []string{"r2"}, Outputs: []string{"p"}, Attrs: pool},
+			{Name: "flatten", OpType: "Flatten", Inputs: []string{"p"}, Outputs: []string{"f"}, Attrs: map[string]*graph.Attribute{"axis": intAttr("axis", 1)}},
+			{Name: "fc1", OpType: "Gemm", Inputs: []string{"f", "fc1.weight", "fc1.bias"}, Outputs: []string{"h"}, Attrs: transB},
+			{Name: "relu3", OpType: "Relu", Inputs: []string{"h"}, Outputs: []string{"hr"}, Attrs: none},
+			{Name: "fc2", OpType: "Gemm", Inputs: []string{"hr", "fc2.weight", "fc2.bias"}, Outputs: []string{"logits"}, Attrs: transB},
 		},
 	})
 }

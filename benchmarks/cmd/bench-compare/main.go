@@ -29,6 +29,7 @@ import (
 
 	"github.com/gonyx/gonyx/benchmarks/internal/manifest"
 	"github.com/gonyx/gonyx/benchmarks/internal/report"
+	"github.com/gonyx/gonyx/benchmarks/internal/section"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -274,8 +275,15 @@ func write(dir string, rep report.Report) error {
 	if err != nil {
 		return err
 	}
+	md := report.Markdown(rep, "performance.svg")
+	// Keep the server benchmarks bench-serve wrote.
+	if old, err := os.ReadFile(filepath.Join(dir, "PERFORMANCE.md")); err == nil {
+		if sec := section.Get(string(old), "server-bench"); sec != "" {
+			md = strings.TrimRight(md, "\n") + "\n\n" + sec + "\n"
+		}
+	}
 	files := map[string][]byte{
-		"PERFORMANCE.md":   []byte(report.Markdown(rep, "performance.svg")),
+		"PERFORMANCE.md":   []byte(md),
 		"performance.json": js,
 		"performance.svg":  []byte(report.SVG(rep)),
 	}
