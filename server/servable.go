@@ -51,6 +51,7 @@ type versionStats struct {
 
 func (s *servable) Close() error {
 	s.batcher.Close()
+	s.model = nil // the last reference: the weights become garbage
 	if s.onClose != nil {
 		s.onClose()
 	}
@@ -132,7 +133,11 @@ func (s *Server) open(ctx context.Context, spec repository.Spec) (repository.Ser
 		Workers:   1,
 		Observer:  &batchObserver{s: s, sv: sv},
 	})
-	sv.onClose = func() { s.metrics.ForgetVersion(sv.name, sv.versionS) }
+	sv.onClose = func() {
+		s.metrics.ForgetVersion(sv.name, sv.versionS)
+		s.countLoaded()
+		s.releaseMemory()
+	}
 	if err := warmUp(ctx, m, sv.inputs, spec.Config.Warmup); err != nil {
 		sv.batcher.Close()
 		return nil, fmt.Errorf("warm-up: %w", err)

@@ -57,6 +57,7 @@ type Server struct {
 	streams     streamSet
 	inflight    concurrency
 	draining    atomic.Bool
+	freeing     atomic.Bool
 	shadowSlots chan struct{}
 	shadowWG    sync.WaitGroup
 	serveErr    chan error
@@ -489,3 +490,17 @@ type ctxStream struct {
 }
 
 func (c *ctxStream) Context() context.Context { return c.ctx }
+
+// releaseMemory hands an unloaded model's memory back to the OS now rather
+// than at the runtime's leisure, so a reload does not hold two models' worth
+// of RSS. Calls that arrive while one is running are folded into it.
+func (s *Server) releaseMemory() {
+	if !s.freeing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.freeing.Store(false)
+		runtime.GC()
+		debug.FreeOSMemory()
+	}()
+}
