@@ -30,10 +30,28 @@ type Request struct {
 	RoutingKey string
 	// Protocol is "rest", "grpc" or "predict", for metrics.
 	Protocol string
+	// Raw, when set, is a request body that is not a KServe request (an
+	// image upload, text, a multipart form); the model's preprocessing
+	// plugins turn it into the model's inputs. Inputs is then empty.
+	Raw *RawBody
 	// Timeout is the request's own limit (Triton's "timeout" parameter in µs,
 	// the X-Request-Timeout header), applied while queued too. 0 = none;
 	// context deadlines (gRPC) apply as well.
 	Timeout time.Duration
+}
+
+// RawBody is a non-KServe request body, split into parts: one part named
+// "body" for a plain upload, one per field of a multipart form.
+type RawBody struct {
+	ContentType string
+	Parts       []RawPart
+}
+
+// RawPart is one part of a RawBody.
+type RawPart struct {
+	Name        string
+	ContentType string
+	Data        []byte
 }
 
 // OutputRequest names one requested output.
@@ -66,6 +84,9 @@ type Response struct {
 	Parameters map[string]any
 	// Cached is true when the response came from the response cache.
 	Cached bool
+	// Body, when set, is the whole answer as a postprocessing plugin wrote
+	// it (JSON); REST sends it as is, gRPC as a BYTES output named "json".
+	Body []byte
 }
 
 // TensorMetadata describes a model input or output. Shape uses -1 for a

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"fmt"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -117,6 +118,20 @@ func (f *fakeService) Infer(ctx context.Context, req *infer.Request) (*infer.Res
 		return nil, e
 	}
 	resp := &infer.Response{ID: req.ID, Model: req.Model, Version: "1", Variant: req.Model}
+	if req.Raw != nil {
+		// "raw" answers with the parts it got, as a plugin's JSON would.
+		var b strings.Builder
+		b.WriteString(`{"parts":[`)
+		for i, p := range req.Raw.Parts {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `{"name":%q,"type":%q,"size":%d}`, p.Name, p.ContentType, len(p.Data))
+		}
+		b.WriteString("]}")
+		resp.Body = []byte(b.String())
+		return resp, nil
+	}
 	switch req.Model {
 	case "plainerr":
 		return nil, errors.New("open /secret/path/model.onnx: permission denied")

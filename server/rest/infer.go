@@ -16,6 +16,10 @@ func (h *handler) infer(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
+	if isRaw(r) {
+		h.inferRaw(w, r, body, r.PathValue("model"), r.PathValue("version"), "rest")
+		return
+	}
 	req, prefs, err := h.decodeInferRequest(r.Header, body)
 	if err != nil {
 		h.fail(w, err)

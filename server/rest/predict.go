@@ -32,6 +32,15 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) runPredict(w http.ResponseWriter, r *http.Request, model string) {
+	if isRaw(r) {
+		body, err := h.readBody(w, r)
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
+		h.inferRaw(w, r, body, model, "", "predict")
+		return
+	}
 	req, single, md, err := h.decodePredict(w, r, model)
 	if err != nil {
 		h.fail(w, err)
