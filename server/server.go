@@ -248,8 +248,15 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}
 
+	// Each server gets its own copy of the TLS config: net/http adds its
+	// protocols to the one it is given while gRPC reads its own.
+	var httpTLS, grpcTLS *tls.Config
+	if s.tls != nil {
+		httpTLS, grpcTLS = s.tls.Clone(), s.tls.Clone()
+	}
 	s.httpSrv = s.newHTTPServer(s.Handler())
-	go s.serveHTTP(s.httpSrv, s.listeners.http, s.tls)
+	s.httpSrv.TLSConfig = httpTLS
+	go s.serveHTTP(s.httpSrv, s.listeners.http, httpTLS)
 	if s.listeners.metrics != nil {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", s.guard.Middleware(requestKind, s.metrics.Handler(s.registry)))
@@ -261,8 +268,8 @@ func (s *Server) Start(ctx context.Context) error {
 			grpc.ChainStreamInterceptor(s.streams.intercept),
 			grpc.ChainUnaryInterceptor(s.inflight.grpcInterceptor),
 		}
-		if s.tls != nil {
-			sopts = append(sopts, grpc.Creds(credentials.NewTLS(s.tls)))
+		if grpcTLS != nil {
+			sopts = append(sopts, grpc.Creds(credentials.NewTLS(grpcTLS)))
 		}
 		s.grpcSrv = grpcserver.New(s, grpcserver.Options{
 			Logger:          s.log,
@@ -300,7 +307,6 @@ func (s *Server) newHTTPServer(h http.Handler) *http.Server {
 		IdleTimeout:       time.Duration(s.cfg.Limits.IdleTimeout),
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		TLSConfig:         s.tls,
 	}
 }
 
