@@ -9,7 +9,7 @@ FUZZTIME  ?= 20s
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: proto proto-check levels asm asm-check all build test unit race vet fmt-check testdata conformance conformance-list fuzz fuzz-long cross static clean
+.PHONY: plugins plugins-check bench-plugins proto proto-check levels asm asm-check all build test unit race vet fmt-check testdata conformance conformance-list fuzz fuzz-long cross static clean
 
 all: build
 
@@ -37,9 +37,19 @@ proto:
 proto-check: proto
 	git diff --exit-code -- server/inferencepb
 
+## plugins: build every example plugin into build/plugins/<name>.wasm (installing a missing
+## C toolchain), and refresh the copies the demo repository embeds.
+plugins:
+	plugins/build.sh $(BUILD)/plugins
+	cp $(BUILD)/plugins/imagenet-preprocess.wasm $(BUILD)/plugins/topk.wasm server/demo/plugins/
+
+## plugins-check: the embedded .wasm files are byte for byte what the sources build.
+plugins-check: plugins
+	git diff --exit-code -- server/demo/plugins
+
 ## test: everything CI checks — formatting, vet, unit + conformance + reference-model tests,
 ## a short fuzz run, and the static / cross-platform builds.
-test: testdata fmt-check vet asm-check proto-check unit levels race fuzz static cross
+test: testdata fmt-check vet asm-check proto-check plugins-check unit levels race fuzz static cross
 
 unit: testdata
 	GONYX_ONNX_TESTDATA=$(CURDIR)/$(ONNXDATA) $(GO) test -count=1 -timeout 30m ./...
@@ -56,7 +66,7 @@ levels: testdata
 ## race: the race detector on the packages with concurrency.
 race:
 	$(GO) test -race -count=1 -skip 'TestReferenceModels' ./engine/ ./ops/...
-	$(GO) test -race -count=1 ./server/...
+	$(GO) test -race -count=1 ./server/... ./plugins/ ./plugins/abi
 
 vet:
 	$(GO) vet ./...
@@ -124,6 +134,11 @@ BENCH_ARGS ?=
 ## throughput with dynamic batching on vs off at 64 clients); rewrites the server section
 ## of docs/PERFORMANCE.md. BENCH_SERVE_ARGS='--duration 4s --rounds 1' for a quick look.
 BENCH_SERVE_ARGS ?=
+## bench-plugins: plugin call cost (per call, per MB, trusted vs untrusted) and imagenet-preprocess
+## vs gonyx's mobilenet_v2; rewrites the plugins section of docs/PERFORMANCE.md.
+bench-plugins: build plugins
+	cd benchmarks && $(GO) build -o ../$(BUILD)/bench-plugins ./cmd/bench-plugins
+	$(BUILD)/bench-plugins --gonyx $(BUILD)/gonyx --plugins $(BUILD)/plugins --models $(SHARED)/models
 bench-serve: build
 	cd benchmarks && $(GO) build -o ../$(BUILD)/bench-serve ./cmd/bench-serve
 	$(BUILD)/bench-serve --gonyx $(BUILD)/gonyx $(BENCH_SERVE_ARGS)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -42,6 +43,11 @@ type Config struct {
 	// DefaultModel serves POST /predict (default: the only model, or "mlp"
 	// in the demo).
 	DefaultModel string `yaml:"default_model"`
+
+	// PluginCacheDir keeps compiled WebAssembly plugins between starts
+	// (compiling a Go plugin takes seconds, loading it from the cache
+	// milliseconds); "" keeps them in memory only.
+	PluginCacheDir string `yaml:"plugin_cache_dir"`
 
 	// Endpoints are router endpoints (A/B, canary, shadow). They are re-read
 	// from the config file when it changes or on SIGHUP.
@@ -120,7 +126,17 @@ func Default() Config {
 		ModelDefaults: repository.ModelConfig{
 			Warmup: 1,
 		},
+		PluginCacheDir: defaultPluginCache(),
 	}
+}
+
+// defaultPluginCache is $XDG_CACHE_HOME/gonyx/wasm (~/.cache/gonyx/wasm).
+func defaultPluginCache() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "gonyx", "wasm")
 }
 
 // ParseConfig reads a YAML configuration over Default. Unknown keys are

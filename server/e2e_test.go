@@ -38,6 +38,9 @@ func testConfig() Config {
 	cfg.GRPC = "127.0.0.1:0"
 	cfg.AccessLog = false
 	cfg.Threads = 1
+	// One compilation cache for the whole test binary: each demo server
+	// loads the image model's plugins.
+	cfg.PluginCacheDir = filepath.Join(os.TempDir(), "gonyx-test-wasm-cache")
 	return cfg
 }
 
@@ -238,7 +241,7 @@ func TestDemoRESTEndToEnd(t *testing.T) {
 	for _, want := range []string{
 		`gonyx_inference_requests_total{code="200",model="mlp",protocol="rest",variant="mlp",version="1"} 1`,
 		`gonyx_inference_requests_total{code="200",model="mlp",protocol="predict",variant="mlp",version="1"} 1`,
-		`gonyx_models_loaded 2`,
+		`gonyx_models_loaded 3`,
 		`gonyx_batch_size_count{model="cnn",version="1"} 1`,
 		`go_goroutines`,
 	} {

@@ -11,6 +11,7 @@ import (
 	"github.com/gonyx/gonyx/engine"
 	"github.com/gonyx/gonyx/engine/graph"
 	"github.com/gonyx/gonyx/engine/tensor"
+	"github.com/gonyx/gonyx/plugins"
 	"github.com/gonyx/gonyx/server/batcher"
 	"github.com/gonyx/gonyx/server/cache"
 	"github.com/gonyx/gonyx/server/infer"
@@ -34,6 +35,7 @@ type servable struct {
 	inputIdx  map[string]int
 	outputIdx map[string]int
 	cache     *cache.Cache // nil when off
+	pre, post []*plugins.Plugin
 	timeout   time.Duration
 	stats     versionStats
 	onClose   func()
@@ -51,6 +53,8 @@ type versionStats struct {
 
 func (s *servable) Close() error {
 	s.batcher.Close()
+	closePlugins(s.pre)
+	closePlugins(s.post)
 	s.model = nil // the last reference: the weights become garbage
 	if s.onClose != nil {
 		s.onClose()
@@ -141,6 +145,10 @@ func (s *Server) open(ctx context.Context, spec repository.Spec) (repository.Ser
 	if err := warmUp(ctx, m, sv.inputs, spec.Config.Warmup); err != nil {
 		sv.batcher.Close()
 		return nil, fmt.Errorf("warm-up: %w", err)
+	}
+	if sv.pre, sv.post, err = s.loadPlugins(ctx, spec); err != nil {
+		sv.batcher.Close()
+		return nil, err
 	}
 	return sv, nil
 }

@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
+	"github.com/gonyx/gonyx/plugins"
 	"github.com/gonyx/gonyx/server/demo"
 	"github.com/gonyx/gonyx/server/grpcserver"
 	"github.com/gonyx/gonyx/server/metrics"
@@ -48,6 +49,9 @@ type Server struct {
 	guard    *security.Guard
 	keys     *security.KeyFile
 	tls      *tls.Config
+
+	pluginMu sync.Mutex
+	plugins  *plugins.Runtime // nil until a model has plugins
 
 	httpSrv    *http.Server
 	metricsSrv *http.Server
@@ -394,6 +398,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	add(s.repo.Close())
+	s.pluginMu.Lock()
+	if s.plugins != nil {
+		add(s.plugins.Close(context.Background()))
+	}
+	s.pluginMu.Unlock()
 	runtime.GC()
 	debug.FreeOSMemory()
 	return errors.Join(errs...)

@@ -207,42 +207,94 @@ func (s *Server) Infer(ctx context.Context, req *infer.Request) (resp *infer.Res
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	feeds, err := sv.checkInputs(req.Inputs)
+	inputs := req.Inputs
+	if req.Raw != nil {
+		if len(sv.pre) == 0 {
+			return nil, infer.Errorf(infer.InvalidArgument,
+				"model %s has no preprocessing plugin to read a %q upload: send KServe tensors as JSON", sv.name, req.Raw.ContentType)
+		}
+		msg, err := s.runPlugins(ctx, sv.pre, rawMessage(req.Raw))
+		if err != nil {
+			return nil, err
+		}
+		if inputs, err = sv.bindInputs(msg); err != nil {
+			return nil, err
+		}
+	}
+	feeds, err := sv.checkInputs(inputs)
 	if err != nil {
 		return nil, err
 	}
-	names, err := sv.selectOutputs(req.Outputs)
-	if err != nil {
+	var names []string
+	if len(sv.post) > 0 {
+		// The post plugins get every output; the request's choice applies
+		// to what they return.
+		names, _ = sv.selectOutputs(nil)
+	} else if names, err = sv.selectOutputs(req.Outputs); err != nil {
 		return nil, err
 	}
 	resp = &infer.Response{ID: req.ID, Model: req.Model, Version: sv.versionS, Variant: t.variant}
 	var key [32]byte
+	cached := false
 	if sv.cache != nil {
-		key = cache.Key(sv.name, sv.version, req.Inputs, names)
+		key = cache.Key(sv.name, sv.version, inputs, names)
 		if outs, ok := sv.cache.Get(key); ok {
 			s.metrics.Cache(sv.name, true)
-			resp.Outputs, resp.Cached = outs, true
-			s.shadow(req.Model, t.shadows, feeds)
-			return resp, nil
+			resp.Outputs, resp.Cached, cached = outs, true, true
+		} else {
+			s.metrics.Cache(sv.name, false)
 		}
-		s.metrics.Cache(sv.name, false)
 	}
-	outs, err := sv.batcher.Submit(ctx, feeds)
-	if err != nil {
-		return nil, modelError(err)
-	}
-	for _, name := range names {
-		o, ok := outs[name]
-		if !ok || o == nil {
-			return nil, fmt.Errorf("model %s produced no output %q", sv.name, name)
+	if !cached {
+		outs, err := sv.batcher.Submit(ctx, feeds)
+		if err != nil {
+			return nil, modelError(err)
 		}
-		resp.Outputs = append(resp.Outputs, infer.Tensor{Name: name, Tensor: o})
+		for _, name := range names {
+			o, ok := outs[name]
+			if !ok || o == nil {
+				return nil, fmt.Errorf("model %s produced no output %q", sv.name, name)
+			}
+			resp.Outputs = append(resp.Outputs, infer.Tensor{Name: name, Tensor: o})
+		}
+		if sv.cache != nil {
+			sv.cache.Put(key, resp.Outputs)
+		}
 	}
-	if sv.cache != nil {
-		sv.cache.Put(key, resp.Outputs)
+	if len(sv.post) > 0 {
+		msg, err := s.runPlugins(ctx, sv.post, postMessage(resp.Outputs))
+		if err != nil {
+			return nil, err
+		}
+		fromPost(msg, resp)
+		if err := keepRequested(resp, req.Outputs); err != nil {
+			return nil, err
+		}
 	}
 	s.shadow(req.Model, t.shadows, feeds)
 	return resp, nil
+}
+
+// keepRequested narrows a response to the outputs a request named.
+func keepRequested(resp *infer.Response, req []infer.OutputRequest) error {
+	if len(req) == 0 {
+		return nil
+	}
+	var out []infer.Tensor
+	for _, r := range req {
+		found := false
+		for _, o := range resp.Outputs {
+			if o.Name == r.Name {
+				out, found = append(out, o), true
+				break
+			}
+		}
+		if !found {
+			return infer.Errorf(infer.InvalidArgument, "no output %q after postprocessing", r.Name)
+		}
+	}
+	resp.Outputs = out
+	return nil
 }
 
 // cmp0 is the request's own timeout, else the model's default.

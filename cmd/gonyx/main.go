@@ -22,6 +22,7 @@ var commands = map[string]command{
 	"inspect":     {summary: "describe a model: opsets, inputs, outputs, ops, parameters, FLOPs", run: cmdInspect},
 	"conformance": {summary: "run ONNX backend-test cases and report pass/fail", run: cmdConformance},
 	"serve":       {summary: "serve models over KServe v2 REST + gRPC (the embedded demo models by default)", run: cmdServe},
+	"plugin":      {summary: "test a WebAssembly plugin on files (plugin test) or scaffold a new one (plugin new)", run: cmdPlugin},
 	"perf":        {summary: "load-test a running server: N clients, throughput, latency percentiles, batch size", run: cmdPerf},
 	"bench":       {summary: "time a model on synthetic inputs (ort_bench.js-compatible JSON)", run: cmdBench},
 	// The child side of `conformance`: one case, JSON result on stdout.

@@ -160,6 +160,7 @@ func serveFlags(cfg *server.Config, configPath *string) *flag.FlagSet {
 	fs.IntVar(&d.Batching.MaxQueueSize, "max-queue-size", d.Batching.MaxQueueSize, "default bound of each model's queue (full → 429)")
 	fs.Var(durationFlag{&d.Batching.DefaultTimeout}, "request-timeout", "default per-request timeout, queueing included (0 = none)")
 	fs.IntVar(&d.Warmup, "warmup", d.Warmup, "default warm-up runs before a model version turns ready")
+	fs.StringVar(&cfg.PluginCacheDir, "plugin-cache-dir", cfg.PluginCacheDir, `where compiled WebAssembly plugins are kept between starts ("" = memory only)`)
 	fs.StringVar(&cfg.RoutingHeader, "routing-header", cfg.RoutingHeader, "header whose value keeps a user on one router variant")
 	fs.StringVar(&cfg.Auth.KeysFile, "api-keys", cfg.Auth.KeysFile, `API keys file ("<name> <secret>" lines, re-read on change); empty = auth off`)
 	fs.BoolVar(&cfg.Auth.ProtectHealth, "protect-health", cfg.Auth.ProtectHealth, "require an API key on /v2/health/*")

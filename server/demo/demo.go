@@ -5,6 +5,7 @@
 package demo
 
 import (
+	"embed"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -23,15 +24,45 @@ dynamic_batching:
 warmup: 2
 `
 
+// ImageConfig serves the image model behind the example plugins: an upload
+// (JPEG/PNG) is preprocessed as torchvision's ImageNet transform does and
+// the answer is the top-5 ImageNet labels.
+const ImageConfig = `max_batch_size: 8
+dynamic_batching:
+  max_queue_delay: 2ms
+warmup: 1
+pre:
+  - plugin: plugins/imagenet-preprocess.wasm
+post:
+  - plugin: plugins/topk.wasm
+    config: {k: "5", labels: imagenet}
+`
+
+// The example plugins the image model uses, built by `make plugins` (which
+// checks these committed copies are byte for byte what the sources build).
+//
+//go:embed plugins/imagenet-preprocess.wasm plugins/topk.wasm
+var pluginFiles embed.FS
+
 // Repository is the demo model repository, in the on-disk layout
 // (<model>/config.yaml, <model>/1/model.onnx), held in memory.
 func Repository() fstest.MapFS {
-	return fstest.MapFS{
-		"mlp/config.yaml":  {Data: []byte(Config)},
-		"mlp/1/model.onnx": {Data: onnxpb.EncodeModel(MLP())},
-		"cnn/config.yaml":  {Data: []byte(Config)},
-		"cnn/1/model.onnx": {Data: onnxpb.EncodeModel(CNN())},
+	fs := fstest.MapFS{
+		"mlp/config.yaml":    {Data: []byte(Config)},
+		"mlp/1/model.onnx":   {Data: onnxpb.EncodeModel(MLP())},
+		"cnn/config.yaml":    {Data: []byte(Config)},
+		"cnn/1/model.onnx":   {Data: onnxpb.EncodeModel(CNN())},
+		"image/config.yaml":  {Data: []byte(ImageConfig)},
+		"image/1/model.onnx": {Data: onnxpb.EncodeModel(ImageModel())},
 	}
+	for _, name := range []string{"imagenet-preprocess.wasm", "topk.wasm"} {
+		// Embedded at build time; were one missing, the image model's load
+		// would fail naming the file.
+		if data, err := pluginFiles.ReadFile("plugins/" + name); err == nil {
+			fs["image/plugins/"+name] = &fstest.MapFile{Data: data}
+		}
+	}
+	return fs
 }
 
 // builder hands out seeded weights.

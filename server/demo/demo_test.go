@@ -105,3 +105,34 @@ func TestRepositoryLoadsAndIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// The image model takes a batch of ImageNet-sized images and gives 1000
+// logits per image that depend on the image.
+func TestImageModel(t *testing.T) {
+	m, err := engine.FromIR(ImageModel())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 2*3*224*224)
+	for i := range x[:3*224*224] {
+		x[i] = float32(i%251) / 251
+	}
+	out, err := m.Run(context.Background(), map[string]*tensor.Tensor{"input": tensor.New([]int{2, 3, 224, 224}, x)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := out["logits"]
+	if s := l.Shape(); len(s) != 2 || s[0] != 2 || s[1] != 1000 {
+		t.Fatalf("shape %v", s)
+	}
+	d := tensor.Data[float32](l)
+	same := true
+	for j := range 1000 {
+		if d[j] != d[1000+j] {
+			same = false
+		}
+	}
+	if same {
+		t.Fatal("a gradient image and a black image give the same logits")
+	}
+}

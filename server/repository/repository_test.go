@@ -356,7 +356,7 @@ func TestEmptyRepositoryIsReady(t *testing.T) {
 func TestDemoRepository(t *testing.T) {
 	fo := newFakeOpener()
 	r := start(t, Options{FS: demo.Repository(), Open: fo.open})
-	if got := r.Models(); !reflect.DeepEqual(got, []string{"cnn", "mlp"}) {
+	if got := r.Models(); !reflect.DeepEqual(got, []string{"cnn", "image", "mlp"}) {
 		t.Fatalf("models %v", got)
 	}
 	h := mustAcquire(t, r, "mlp", 0, 1)

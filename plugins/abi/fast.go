@@ -1,0 +1,53 @@
+package abi
+
+import (
+	"unsafe"
+
+	"github.com/gonyx/gonyx/engine/tensor"
+)
+
+// Every platform gonyx runs on (amd64, arm64, wasm) is little-endian, the
+// wire's byte order, so fixed-size tensor data crosses as one copy of its
+// memory instead of an element-by-element conversion: for a 224×224×3
+// image tensor that is the difference between a memmove and 150 528
+// conversions, which matters most inside a guest, where every loop
+// iteration pays for the deadline checks.
+
+// rawBytes views a numeric slice's memory (nil for other types).
+func rawBytes(data any) []byte {
+	switch d := data.(type) {
+	case []float32:
+		return view(d)
+	case []float64:
+		return view(d)
+	case []int64:
+		return view(d)
+	case []int32:
+		return view(d)
+	case []uint8:
+		return d
+	case []int8:
+		return view(d)
+	case []uint16:
+		return view(d)
+	case []int16:
+		return view(d)
+	case []uint32:
+		return view(d)
+	case []uint64:
+		return view(d)
+	case []tensor.F16:
+		return view(d)
+	case []tensor.BF16:
+		return view(d)
+	}
+	return nil
+}
+
+func view[T any](s []T) []byte {
+	if len(s) == 0 {
+		return []byte{}
+	}
+	var zero T
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(zero)))
+}

@@ -1,0 +1,173 @@
+package plugins
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/gonyx/gonyx/plugins/imageops"
+)
+
+// Bounds on images crossing the host module. A decoded image must also fit
+// in the guest's memory, which bounds it further for small memory caps.
+const (
+	maxImagePixels  = 64 << 20 // 64 megapixels: 192 MiB of RGB8
+	maxImageSide    = 1 << 15
+	imageHeaderSize = 8 // u32 width, u32 height
+	maxParamsBytes  = 4 << 10
+)
+
+// maxPixels is the largest image this plugin's host functions produce.
+func (p *Plugin) maxPixels() int {
+	return min(maxImagePixels, (p.cfg.memoryLimitBytes()-imageHeaderSize)/3)
+}
+
+// parseImage reads an image buffer (u32 w, u32 h, RGB8 pixels, row-major).
+// The pixels alias b.
+func parseImage(b []byte) (imageops.RGB, error) {
+	if len(b) < imageHeaderSize {
+		return imageops.RGB{}, fmt.Errorf("image buffer of %d bytes has no header", len(b))
+	}
+	w, h := binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:])
+	if w == 0 || h == 0 || w > maxImageSide || h > maxImageSide {
+		return imageops.RGB{}, fmt.Errorf("image buffer says %dx%d", w, h)
+	}
+	if want := uint64(w) * uint64(h) * 3; uint64(len(b)-imageHeaderSize) != want {
+		return imageops.RGB{}, fmt.Errorf("%dx%d image buffer has %d pixel bytes, want %d", w, h, len(b)-imageHeaderSize, want)
+	}
+	return imageops.RGB{W: int(w), H: int(h), Pix: b[imageHeaderSize:]}, nil
+}
+
+// checkSize validates a requested output size.
+func (p *Plugin) checkSize(w, h int32) error {
+	if w <= 0 || h <= 0 || w > maxImageSide || h > maxImageSide || int(w)*int(h) > p.maxPixels() {
+		return fmt.Errorf("bad image size %dx%d", w, h)
+	}
+	return nil
+}
+
+// replyImage returns an image buffer to the guest.
+func (inst *instance) replyImage(ctx context.Context, img imageops.RGB) uint64 {
+	n := imageHeaderSize + len(img.Pix)
+	packed, view, ok := inst.out(ctx, n, false)
+	if !ok {
+		return inst.replyError(ctx, fmt.Sprintf("out of memory for a %dx%d image", img.W, img.H))
+	}
+	binary.LittleEndian.PutUint32(view, uint32(img.W))
+	binary.LittleEndian.PutUint32(view[4:], uint32(img.H))
+	copy(view[imageHeaderSize:], img.Pix)
+	return packed
+}
+
+// image_decode(ptr i32, len i32) -> i64
+func (p *Plugin) hostImageDecode(ctx context.Context, inst *instance, stack []uint64) {
+	data := inst.in(uint32(stack[0]), uint32(stack[1]), "image data")
+	img, err := imageops.Decode(data, p.maxPixels())
+	if err != nil {
+		stack[0] = inst.replyError(ctx, err.Error())
+		return
+	}
+	stack[0] = inst.replyImage(ctx, img)
+}
+
+// image_resize(ptr i32, len i32, w i32, h i32) -> i64
+func (p *Plugin) hostImageResize(ctx context.Context, inst *instance, stack []uint64) {
+	img, err := parseImage(inst.in(uint32(stack[0]), uint32(stack[1]), "image buffer"))
+	w, h := int32(stack[2]), int32(stack[3])
+	if err == nil {
+		err = p.checkSize(w, h)
+	}
+	if err == nil {
+		img, err = imageops.Resize(img, int(w), int(h))
+	}
+	if err != nil {
+		stack[0] = inst.replyError(ctx, "image_resize: "+err.Error())
+		return
+	}
+	stack[0] = inst.replyImage(ctx, img)
+}
+
+// image_crop(ptr i32, len i32, x i32, y i32, w i32, h i32) -> i64
+func (p *Plugin) hostImageCrop(ctx context.Context, inst *instance, stack []uint64) {
+	img, err := parseImage(inst.in(uint32(stack[0]), uint32(stack[1]), "image buffer"))
+	x, y, w, h := int32(stack[2]), int32(stack[3]), int32(stack[4]), int32(stack[5])
+	if err == nil && (x < 0 || y < 0 || w <= 0 || h <= 0 || int(x)+int(w) > img.W || int(y)+int(h) > img.H) {
+		err = fmt.Errorf("crop %dx%d at (%d,%d) is outside the %dx%d image", w, h, x, y, img.W, img.H)
+	}
+	if err == nil {
+		img, err = imageops.Crop(img, int(x), int(y), int(w), int(h))
+	}
+	if err != nil {
+		stack[0] = inst.replyError(ctx, "image_crop: "+err.Error())
+		return
+	}
+	stack[0] = inst.replyImage(ctx, img)
+}
+
+// toTensorParams is image_to_tensor's JSON. Absent, mean is 0 and std 1:
+// plain v/255, as torchvision's ToTensor.
+type toTensorParams struct {
+	Mean []float32 `json:"mean"`
+	Std  []float32 `json:"std"`
+}
+
+func parseToTensorParams(b []byte) (mean, std [3]float32, err error) {
+	std = [3]float32{1, 1, 1}
+	if len(b) == 0 {
+		return mean, std, nil
+	}
+	var p toTensorParams
+	if err := json.Unmarshal(b, &p); err != nil {
+		return mean, std, fmt.Errorf("params: %v", err)
+	}
+	if p.Mean != nil {
+		if len(p.Mean) != 3 {
+			return mean, std, fmt.Errorf("params: mean has %d values, want 3", len(p.Mean))
+		}
+		mean = [3]float32(p.Mean)
+	}
+	if p.Std != nil {
+		if len(p.Std) != 3 {
+			return mean, std, fmt.Errorf("params: std has %d values, want 3", len(p.Std))
+		}
+		std = [3]float32(p.Std)
+	}
+	for c := range 3 {
+		if std[c] == 0 || math.IsNaN(float64(std[c])) || math.IsNaN(float64(mean[c])) {
+			return mean, std, fmt.Errorf("params: mean %v, std %v", mean, std)
+		}
+	}
+	return mean, std, nil
+}
+
+// image_to_tensor(ptr i32, len i32, params_ptr i32, params_len i32) -> i64
+func (p *Plugin) hostImageToTensor(ctx context.Context, inst *instance, stack []uint64) {
+	var err error
+	var mean, std [3]float32
+	if n := uint32(stack[3]); n > maxParamsBytes {
+		err = fmt.Errorf("params of %d bytes are too long", n)
+	} else {
+		mean, std, err = parseToTensorParams(inst.in(uint32(stack[2]), n, "params"))
+	}
+	img, ierr := parseImage(inst.in(uint32(stack[0]), uint32(stack[1]), "image buffer"))
+	if err == nil {
+		err = ierr
+	}
+	if err != nil {
+		stack[0] = inst.replyError(ctx, "image_to_tensor: "+err.Error())
+		return
+	}
+	// Computed before allocating: gonyx_alloc may move the memory img views.
+	t := imageops.ToCHW(img, mean, std)
+	packed, view, ok := inst.out(ctx, 4*len(t), false)
+	if !ok {
+		stack[0] = inst.replyError(ctx, fmt.Sprintf("out of memory for a %d-byte tensor", 4*len(t)))
+		return
+	}
+	for i, v := range t {
+		binary.LittleEndian.PutUint32(view[4*i:], math.Float32bits(v))
+	}
+	stack[0] = packed
+}

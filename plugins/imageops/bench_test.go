@@ -1,0 +1,92 @@
+package imageops
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"testing"
+)
+
+var imagenetMean, imagenetStd = [3]float32{0.485, 0.456, 0.406}, [3]float32{0.229, 0.224, 0.225}
+
+// benchPipeline runs the imagenet-preprocess pipeline: Decode, Resize to the
+// size torchvision's Resize(256) picks (passed in), CenterCrop(224), ToCHW.
+func benchPipeline(b *testing.B, data []byte, rw, rh int) {
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		img, err := Decode(data, 1<<24)
+		if err != nil {
+			b.Fatal(err)
+		}
+		img, err = Resize(img, rw, rh)
+		if err != nil {
+			b.Fatal(err)
+		}
+		img, err = Crop(img, torchvisionCropOffset(rw, 224), torchvisionCropOffset(rh, 224), 224, 224)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(ToCHW(img, imagenetMean, imagenetStd)) != 3*224*224 {
+			b.Fatal("bad tensor")
+		}
+	}
+}
+
+func BenchmarkPipeline320x240PNG(b *testing.B) {
+	benchPipeline(b, readRef(b, "scene320x240.png"), 341, 256)
+}
+
+// A 1920×1080 photo-like JPEG (smooth gradients with detail), quality 90,
+// made by Go's encoder (4:2:0, like phone cameras).
+func BenchmarkPipeline1920x1080JPEG(b *testing.B) {
+	m := image.NewRGBA(image.Rect(0, 0, 1920, 1080))
+	for y := 0; y < 1080; y++ {
+		for x := 0; x < 1920; x++ {
+			m.SetRGBA(x, y, color.RGBA{uint8(x / 8), uint8(y / 5), uint8((x*y)>>7 ^ x), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 90}); err != nil {
+		b.Fatal(err)
+	}
+	benchPipeline(b, buf.Bytes(), 455, 256) // int(256·1920/1080) = 455
+}
+
+// Per-kernel figures, to see where the time goes.
+func BenchmarkResize1920x1080To455x256(b *testing.B) {
+	img := RGB{W: 1920, H: 1080, Pix: make([]uint8, 1920*1080*3)}
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 13)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Resize(img, 455, 256); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkResize320x240To341x256(b *testing.B) {
+	img := RGB{W: 320, H: 240, Pix: make([]uint8, 320*240*3)}
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 13)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Resize(img, 341, 256); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecode320x240PNG(b *testing.B) {
+	data := readRef(b, "scene320x240.png")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Decode(data, 1<<24); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

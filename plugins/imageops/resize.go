@@ -1,0 +1,247 @@
+package imageops
+
+import "math"
+
+// Resize scales an image to w×h as Pillow's Image.resize((w, h),
+// Image.BILINEAR) does, bit for bit: what torchvision's Resize calls on PIL
+// images. Checked against Pillow 9.4 (Debian bookworm's python3-pil).
+//
+// Pillow's algorithm, reimplemented here from its description: a separable
+// convolution, horizontal pass first. Each output pixel is a weighted sum of
+// the input pixels under a triangle filter centred on the output pixel's
+// centre mapped into the input; when shrinking, the filter is widened by the
+// reduction factor (this is the antialiasing). The weights are normalised to
+// sum to 1, then turned into fixed point with 22 fractional bits; each pass
+// rounds (adds half) and clips its sums to uint8, so the horizontal pass's
+// uint8 output is what the vertical pass reads. A pass whose size does not
+// change is skipped, as in Pillow.
+func Resize(img RGB, w, h int) (RGB, error) {
+	if err := img.check(); err != nil {
+		return RGB{}, err
+	}
+	if err := checkSize(w, h); err != nil {
+		return RGB{}, err
+	}
+	out := img
+	if w != img.W {
+		out = resizeH(out, w, newKernel(img.W, w))
+	}
+	if h != img.H {
+		out = resizeV(out, h, newKernel(img.H, h))
+	}
+	if w == img.W && h == img.H {
+		out.Pix = append([]uint8(nil), img.Pix...) // a copy, like PIL's
+	}
+	return out, nil
+}
+
+// precisionBits is Pillow's fixed-point precision for 8-bit images: 32 bits,
+// minus 8 for the pixel value, minus 2 of headroom for filters with negative
+// lobes. The triangle has none, but the precision decides how every weight
+// rounds, so it must be Pillow's.
+const precisionBits = 32 - 8 - 2
+
+// kernel holds, for every output position along one axis, the first input
+// index and the fixed-point weights of the input samples that contribute.
+// Weights that round to zero are dropped (they add nothing to the sums), and
+// every output gets the same number of weights, taps: where fewer inputs
+// contribute the run is moved inside the image and padded with zero weights.
+// The fixed trip count lets the passes write the common cases out (2 taps
+// when enlarging).
+type kernel struct {
+	start []int   // first input index, per output
+	w     []int32 // taps weights per output
+	taps  int
+}
+
+// newKernel computes the triangle-filter weights for resampling in samples to
+// out samples. The float64 arithmetic follows Pillow's order of operations so
+// that every weight rounds to the same fixed-point value.
+func newKernel(in, out int) kernel {
+	scale := float64(in) / float64(out)
+	filterScale := scale
+	if filterScale < 1 { // enlarging: plain linear interpolation
+		filterScale = 1
+	}
+	support := 1.0 * filterScale // the triangle spans [-1, 1] before widening
+	size := int(math.Ceil(support))*2 + 1
+	inv := 1.0 / filterScale
+	ws := make([]float64, size)
+	fixed := make([]int32, out*size) // Pillow's weights, size per output
+	los := make([]int, out)
+	ns := make([]int, out)
+	taps := 1
+	for o := 0; o < out; o++ {
+		center := (float64(o) + 0.5) * scale
+		// int() truncates toward zero, as the C cast does; a negative start
+		// is clamped anyway.
+		lo := int(center - support + 0.5)
+		if lo < 0 {
+			lo = 0
+		}
+		hi := int(center + support + 0.5)
+		if hi > in {
+			hi = in
+		}
+		n := min(hi-lo, size) // hi-lo ≤ size always; min keeps indexing safe
+		sum := 0.0
+		for i := 0; i < n; i++ {
+			t := float64(float64(i+lo)-center+0.5) * inv
+			ws[i] = triangle(t)
+			sum += ws[i]
+		}
+		row := fixed[o*size : o*size+n]
+		for i := range row {
+			v := ws[i]
+			if sum != 0 {
+				v /= sum
+			}
+			row[i] = toFixed(v)
+		}
+		for len(row) > 1 && row[0] == 0 { // trim zero weights
+			row, lo = row[1:], lo+1
+		}
+		for len(row) > 1 && row[len(row)-1] == 0 {
+			row = row[:len(row)-1]
+		}
+		copy(fixed[o*size:], row)
+		los[o], ns[o] = lo, len(row)
+		taps = max(taps, len(row))
+	}
+	k := kernel{start: make([]int, out), w: make([]int32, out*taps), taps: taps}
+	for o := 0; o < out; o++ {
+		// Shift the run left if it would end past the last input: lo+n ≤ in
+		// and n ≤ taps ≤ in, so start ≥ 0, start+taps ≤ in, and the weights
+		// land inside the run.
+		start := min(los[o], in-taps)
+		copy(k.w[o*taps+los[o]-start:], fixed[o*size:o*size+ns[o]])
+		k.start[o] = start
+	}
+	return k
+}
+
+func triangle(x float64) float64 {
+	if x < 0 {
+		x = -x
+	}
+	if x < 1 {
+		return 1 - x
+	}
+	return 0
+}
+
+// toFixed rounds half away from zero, as Pillow does. The multiplication by
+// a power of two is exact, so the explicit float64 conversion (which forbids
+// fusing it with the addition) only documents intent.
+func toFixed(v float64) int32 {
+	s := float64(v * (1 << precisionBits))
+	if s < 0 {
+		return int32(s - 0.5)
+	}
+	return int32(s + 0.5)
+}
+
+// clip8 turns a fixed-point sum (which already includes the rounding half)
+// into a byte, saturating. The shift is arithmetic, so negative sums give 0.
+func clip8(s int32) uint8 {
+	v := s >> precisionBits
+	if uint32(v) > 255 { // rare, so the branch predicts well
+		return uint8(^(v >> 31)) // negative → 0, above 255 → 255
+	}
+	return uint8(v)
+}
+
+const half = 1 << (precisionBits - 1)
+
+// resizeH resamples every row to w pixels. The per-row loops live in small
+// functions of their own, which keeps the accumulators in registers.
+func resizeH(img RGB, w int, k kernel) RGB {
+	out := RGB{W: w, H: img.H, Pix: make([]uint8, w*img.H*3)}
+	for y := 0; y < img.H; y++ {
+		src := img.Pix[y*img.W*3 : (y+1)*img.W*3]
+		dst := out.Pix[y*w*3 : (y+1)*w*3]
+		if k.taps == 2 {
+			resizeRow2(dst, src, k)
+		} else {
+			resizeRowN(dst, src, k)
+		}
+	}
+	return out
+}
+
+// resizeRowN is resizeH's inner loop for any number of taps.
+func resizeRowN(dst, src []uint8, k kernel) {
+	t := k.taps
+	for x, s := range k.start {
+		ws := k.w[x*t : x*t+t]
+		p := src[3*s : 3*(s+t)]
+		r, g, b := int32(half), int32(half), int32(half)
+		for i, c := range ws {
+			j := 3 * i
+			if j+2 >= len(p) {
+				break // never: p holds 3 samples per weight; lets the compiler drop bounds checks
+			}
+			r += int32(p[j]) * c
+			g += int32(p[j+1]) * c
+			b += int32(p[j+2]) * c
+		}
+		if 3*x+2 >= len(dst) {
+			return // never
+		}
+		dst[3*x], dst[3*x+1], dst[3*x+2] = clip8(r), clip8(g), clip8(b)
+	}
+}
+
+// resizeRow2 is resizeH's inner loop for two taps (every enlargement).
+func resizeRow2(dst, src []uint8, k kernel) {
+	ws := k.w[:2*len(k.start)]
+	for x, s := range k.start {
+		if 3*x+2 >= len(dst) || 2*x+1 >= len(ws) {
+			return // never; lets the compiler drop bounds checks
+		}
+		p := src[3*s : 3*s+6 : 3*s+6]
+		c0, c1 := ws[2*x], ws[2*x+1]
+		dst[3*x] = clip8(half + int32(p[0])*c0 + int32(p[3])*c1)
+		dst[3*x+1] = clip8(half + int32(p[1])*c0 + int32(p[4])*c1)
+		dst[3*x+2] = clip8(half + int32(p[2])*c0 + int32(p[5])*c1)
+	}
+}
+
+// resizeV resamples every column to h pixels, a whole row at a time so the
+// memory access stays sequential. Two taps (enlarging) are written out;
+// wider filters accumulate row by row into acc.
+func resizeV(img RGB, h int, k kernel) RGB {
+	stride := img.W * 3
+	out := RGB{W: img.W, H: h, Pix: make([]uint8, stride*h)}
+	acc := make([]int32, stride)
+	t := k.taps
+	// Rows re-sliced to len(dst) let the compiler drop the bounds checks.
+	row := func(i int) []uint8 { return img.Pix[i*stride : (i+1)*stride : (i+1)*stride] }
+	for y := 0; y < h; y++ {
+		s := k.start[y]
+		ws := k.w[y*t : y*t+t]
+		dst := out.Pix[y*stride : (y+1)*stride : (y+1)*stride]
+		if t == 2 && len(ws) == 2 {
+			r0, r1 := row(s)[:len(dst)], row(s + 1)[:len(dst)]
+			c0, c1 := ws[0], ws[1]
+			for j := range dst {
+				dst[j] = clip8(half + int32(r0[j])*c0 + int32(r1[j])*c1)
+			}
+			continue
+		}
+		for j := range acc {
+			acc[j] = half
+		}
+		for i, c := range ws {
+			r := row(s + i)
+			a := acc[:len(r)]
+			for j, v := range r {
+				a[j] += int32(v) * c
+			}
+		}
+		for j, v := range acc[:len(dst)] {
+			dst[j] = clip8(v)
+		}
+	}
+	return out
+}
