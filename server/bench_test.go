@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,17 +13,7 @@ import (
 // BenchmarkHTTPInferMLP is one client's round trip through the whole HTTP
 // path (demo MLP, batching on as in the demo configuration).
 func BenchmarkHTTPInferMLP(b *testing.B) {
-	cfg := testConfig()
-	cfg.GRPC = "off"
-	s, err := New(cfg, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Start(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	defer s.Shutdown(b.Context())
-	body, _ := json.Marshal(inferBody("features", []int{1, 64}, rows(1, 64, 1)))
+	s, body := benchServer(b)
 	url := "http://" + s.HTTPAddr() + "/v2/models/mlp/infer"
 	c := &http.Client{}
 	b.ResetTimer()
@@ -42,17 +33,7 @@ func BenchmarkHTTPInferMLP(b *testing.B) {
 // BenchmarkHandlerInferMLP is the same request without the network: the
 // cost of our handler chain (middleware, decode, batcher, engine, encode).
 func BenchmarkHandlerInferMLP(b *testing.B) {
-	cfg := testConfig()
-	cfg.GRPC = "off"
-	s, err := New(cfg, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Start(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	defer s.Shutdown(b.Context())
-	body, _ := json.Marshal(inferBody("features", []int{1, 64}, rows(1, 64, 1)))
+	s, body := benchServer(b)
 	h := s.Handler()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -62,4 +43,21 @@ func BenchmarkHandlerInferMLP(b *testing.B) {
 			b.Fatal(w.Code)
 		}
 	}
+}
+
+// benchServer starts a demo server (HTTP only) for a benchmark and returns
+// it with the body of a one-row MLP request.
+func benchServer(b *testing.B) (*Server, []byte) {
+	cfg := testConfig()
+	cfg.GRPC = "off"
+	s, err := New(cfg, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	body, _ := json.Marshal(inferBody("features", []int{1, 64}, rows(1, 64, 1)))
+	return s, body
 }

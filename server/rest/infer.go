@@ -32,12 +32,8 @@ func (h *handler) infer(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	resp, err := h.svc.Infer(r.Context(), req)
-	if err == nil && resp == nil {
-		err = infer.Errorf(infer.Internal, "internal error")
-	}
-	if err != nil {
-		h.fail(w, err)
+	resp, ok := h.callInfer(w, r, req)
+	if !ok {
 		return
 	}
 	enc, err := encodeInferResponse(req, resp, prefs)
@@ -75,4 +71,19 @@ func (h *handler) fromHeaders(r *http.Request, req *infer.Request) error {
 	}
 	req.Timeout = timeout
 	return nil
+}
+
+// callInfer runs a request and answers the failure itself; ok is false
+// when it did. A service that returns neither a response nor an error is a
+// bug on our side.
+func (h *handler) callInfer(w http.ResponseWriter, r *http.Request, req *infer.Request) (*infer.Response, bool) {
+	resp, err := h.svc.Infer(r.Context(), req)
+	if err == nil && resp == nil {
+		err = infer.Errorf(infer.Internal, "internal error")
+	}
+	if err != nil {
+		h.fail(w, err)
+		return nil, false
+	}
+	return resp, true
 }

@@ -46,12 +46,8 @@ func (h *handler) runPredict(w http.ResponseWriter, r *http.Request, model strin
 		h.fail(w, err)
 		return
 	}
-	resp, err := h.svc.Infer(r.Context(), req)
-	if err == nil && resp == nil {
-		err = infer.Errorf(infer.Internal, "internal error")
-	}
-	if err != nil {
-		h.fail(w, err)
+	resp, ok := h.callInfer(w, r, req)
+	if !ok {
 		return
 	}
 	b, err := encodePredict(model, md, resp, single)

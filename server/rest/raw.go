@@ -86,12 +86,8 @@ func (h *handler) inferRaw(w http.ResponseWriter, r *http.Request, body []byte, 
 		h.fail(w, err)
 		return
 	}
-	resp, err := h.svc.Infer(r.Context(), req)
-	if err == nil && resp == nil {
-		err = infer.Errorf(infer.Internal, "internal error")
-	}
-	if err != nil {
-		h.fail(w, err)
+	resp, ok := h.callInfer(w, r, req)
+	if !ok {
 		return
 	}
 	if resp.Variant != "" {
