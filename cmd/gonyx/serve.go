@@ -182,7 +182,8 @@ func serveFlags(cfg *server.Config, configPath *string) *flag.FlagSet {
 		fmt.Fprintf(out, "Usage: gonyx serve [flags]\n\n"+
 			"Serves ONNX models over KServe v2 REST and gRPC, plus POST /predict. With no --repo and no\n"+
 			"--model it serves the embedded demo repository (mlp: features FP32[N,64] → 10 logits; cnn:\n"+
-			"image FP32[N,1,28,28] → 10 logits; dynamic batching on).\n\n"+
+			"image FP32[N,1,28,28] → 10 logits; image: a JPEG/PNG upload → top-5 ImageNet labels through the\n"+
+			"imagenet-preprocess and topk plugins; dynamic batching on).\n\n"+
 			"Precedence: flags > GONYX_* environment variables > --config file > defaults.\n\nFlags:\n")
 		fs.VisitAll(func(f *flag.Flag) {
 			def := ""
