@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gonyx/gonyx/plugins/abi"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -99,7 +100,7 @@ func process(buf []byte) ([]byte, error) {
 	if reg.initErr != nil {
 		return nil, fmt.Errorf("plugin failed to initialise: %v", reg.initErr)
 	}
-	in, err := decode(buf)
+	in, err := abi.Decode(buf)
 	if err != nil {
 		return nil, fmt.Errorf("bad input message: %v", err)
 	}
@@ -118,7 +119,7 @@ func process(buf []byte) ([]byte, error) {
 	if err := checkNames(msg); err != nil {
 		return nil, err
 	}
-	return encode(msg)
+	return abi.Encode(msg)
 }
 
 // guard runs f, turning a panic into an error: a trap would cost the host
