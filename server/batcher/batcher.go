@@ -92,7 +92,6 @@ type Batcher struct {
 	solo   *group            // requests that run alone, FIFO
 
 	wake    chan struct{} // nudges the dispatcher; buffered 1 so no wake-up is lost
-	slots   chan struct{} // one token per running batch, capacity Workers
 	running sync.WaitGroup
 	done    chan struct{} // closed when the dispatcher has drained and exited
 }
@@ -106,7 +105,6 @@ func New(run RunFunc, opts Options) *Batcher {
 		groups: make(map[string]*group),
 		solo:   &group{solo: true},
 		wake:   make(chan struct{}, 1),
-		slots:  make(chan struct{}, opts.Workers),
 		done:   make(chan struct{}),
 	}
 	go b.dispatch()
@@ -188,7 +186,7 @@ func (b *Batcher) tryInline(r *request) bool {
 	b.running.Add(1) // under mu, so Close's drain cannot miss it
 	b.mu.Unlock()
 	r.enq = time.Now()
-	b.execute(&batch{reqs: []*request{r}, rows: r.rows, stacked: r.key != "", dispatched: r.enq}, false)
+	b.execute(&batch{reqs: []*request{r}, rows: r.rows, stacked: r.key != "", dispatched: r.enq})
 	return true
 }
 

@@ -10,16 +10,12 @@ import (
 	"github.com/gonyx/gonyx/server/infer"
 )
 
-// execute runs one batch and answers its requests, then frees its worker
-// (and the dispatcher's slot token when the dispatcher started it).
-func (b *Batcher) execute(bt *batch, dispatched bool) {
+// execute runs one batch and answers its requests, then frees its worker.
+func (b *Batcher) execute(bt *batch) {
 	defer func() {
 		b.mu.Lock()
 		b.busy--
 		b.mu.Unlock()
-		if dispatched {
-			<-b.slots
-		}
 		b.running.Done()
 		b.signal() // a free worker may be what a ready batch was waiting for
 	}()

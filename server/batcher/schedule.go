@@ -22,38 +22,35 @@ type batch struct {
 	dispatched time.Time
 }
 
-// dispatch forms batches until the batcher is closed and drained. It takes a
-// worker slot before it looks at the queue, so requests keep arriving into
-// the groups while all workers are busy.
+// dispatch forms batches until the batcher is closed and drained. It only
+// takes a batch while a worker is free (busy < Workers, checked in next), so
+// requests keep arriving into the groups while all workers are busy; the
+// end of every batch wakes it.
 func (b *Batcher) dispatch() {
 	defer close(b.done)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
-		b.slots <- struct{}{}
-		for {
-			b.mu.Lock()
-			bt, wait, finished := b.next(time.Now())
-			b.mu.Unlock()
-			if bt != nil {
-				b.running.Add(1)
-				go b.execute(bt, true)
-				break
-			}
-			if finished {
-				<-b.slots
-				b.running.Wait()
-				return
-			}
-			if wait >= 0 {
-				timer.Reset(wait)
-			}
-			select {
-			case <-b.wake:
-			case <-timer.C:
-			}
-			timer.Stop()
+		b.mu.Lock()
+		bt, wait, finished := b.next(time.Now())
+		b.mu.Unlock()
+		if bt != nil {
+			b.running.Add(1)
+			go b.execute(bt)
+			continue
 		}
+		if finished {
+			b.running.Wait()
+			return
+		}
+		if wait >= 0 {
+			timer.Reset(wait)
+		}
+		select {
+		case <-b.wake:
+		case <-timer.C:
+		}
+		timer.Stop()
 	}
 }
 
@@ -62,7 +59,7 @@ func (b *Batcher) dispatch() {
 // the batcher is closed and drained. Callers hold b.mu.
 func (b *Batcher) next(now time.Time) (bt *batch, wait time.Duration, finished bool) {
 	if b.queued > 0 && b.busy >= b.opts.Workers {
-		// An inline run holds the worker; its end signals the dispatcher.
+		// Every worker is running a batch; the end of one wakes us.
 		return nil, -1, false
 	}
 	for b.queued > 0 {
