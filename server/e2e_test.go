@@ -416,23 +416,13 @@ func TestGRPCCodeName(t *testing.T) {
 	}
 }
 
-// writeDemoRepo writes the demo repository to disk with its config.yaml
+// writeDemoRepo writes the demo repository to disk with every config.yaml
 // replaced.
 func writeDemoRepo(t *testing.T, config string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for name, f := range demo.Repository() {
-		data := f.Data
-		if strings.HasSuffix(name, "config.yaml") {
-			data = []byte(config)
-		}
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := demo.Write(dir, config); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }

@@ -8,6 +8,9 @@ import (
 	"embed"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"testing/fstest"
 
@@ -177,4 +180,24 @@ func CNN() *graph.Model {
 			{Name: "fc2", OpType: "Gemm", Inputs: []string{"hr", "fc2.weight", "fc2.bias"}, Outputs: []string{"logits"}, Attrs: transB},
 		},
 	})
+}
+
+// Write puts the demo repository on disk under dir. A non-empty config
+// replaces every model's config.yaml (benchmarks and tests use it to vary
+// batching).
+func Write(dir, config string) error {
+	for name, f := range Repository() {
+		data := f.Data
+		if config != "" && path.Base(name) == "config.yaml" {
+			data = []byte(config)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

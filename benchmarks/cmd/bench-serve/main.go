@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io/fs"
 	"math"
 	"net/http"
 	"os"
@@ -89,12 +88,12 @@ func run(o options) error {
 	}
 	defer os.RemoveAll(tmp)
 	onDir, offDir := filepath.Join(tmp, "on"), filepath.Join(tmp, "off")
-	if err := writeRepo(onDir, demo.Config); err != nil {
+	if err := demo.Write(onDir, demo.Config); err != nil {
 		return err
 	}
 	// Batching off: the same repository with max_batch_size 1.
 	off := strings.Replace(demo.Config, "max_batch_size: 32", "max_batch_size: 1", 1)
-	if err := writeRepo(offDir, off); err != nil {
+	if err := demo.Write(offDir, off); err != nil {
 		return err
 	}
 
@@ -199,26 +198,6 @@ func cmpFloat(a, b float64) int {
 	}
 	return 0
 }
-
-// writeRepo writes the demo repository with the given config.yaml.
-func writeRepo(dir, config string) error {
-	for name, f := range demo.Repository() {
-		data := f.Data
-		if strings.HasSuffix(name, "config.yaml") {
-			data = []byte(config)
-		}
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-var _ fs.FS = demo.Repository()
 
 // inProcessMLP times Model.Run on one MLP row: p50 and p99 in ms.
 func inProcessMLP(path string) (p50, p99 float64, err error) {
