@@ -135,11 +135,11 @@ func (s *Server) Statistics(ctx context.Context, model, version string) ([]infer
 	if model != "" {
 		if !slices.Contains(names, model) {
 			// Unknown and not-ready models answer as Acquire would.
-			if _, _, release, err := s.acquire(model, version, ""); err != nil {
+			_, _, release, err := s.acquire(model, version, "")
+			if err != nil {
 				return nil, err
-			} else {
-				release()
 			}
+			release()
 		}
 		names = []string{model}
 	}
