@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -71,11 +70,7 @@ func (s *Server) loadPlugins(ctx context.Context, spec repository.Spec) (pre, po
 		default:
 			cfg.Path = filepath.Join(dir, ref.Plugin)
 		}
-		if cfg.Path != "" {
-			if _, err := os.Stat(cfg.Path); err != nil {
-				return nil, fmt.Errorf("plugin %s: %w", ref.Plugin, err)
-			}
-		}
+		// Load reads the file and names it in its error.
 		return rt.Load(ctx, cfg)
 	}
 	for _, ref := range spec.Config.Pre {
