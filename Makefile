@@ -17,16 +17,21 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BUILD)/gonyx ./cmd/gonyx
 
-## asm: regenerate the SGEMM micro-kernels (ops/linalg/sgemm_amd64.s and its Go
-## declarations) from the generator in ops/linalg/_gen; the output is byte-for-byte stable.
+## asm: regenerate the assembly kernels from their generators: SGEMM (ops/linalg/_gen),
+## vector math (ops/vector/_gen), blocked convolution (ops/nchwc/_gen) and blocked
+## depthwise/pool/reorder (ops/nchwc/_genaux); the output is byte-for-byte stable.
 asm:
 	cd ops/linalg && $(GO) run ./_gen
 	cd ops/vector/_gen && $(GO) run .
+	$(GO) run ./ops/nchwc/_gen
+	$(GO) run ./ops/nchwc/_genaux
 
 ## asm-check: the committed assembly is exactly what the generator writes.
 asm-check: asm
 	git diff --exit-code -- ops/linalg/sgemm_amd64.s ops/linalg/sgemm_amd64.go \
-	  ops/vector/kernels_amd64.s ops/vector/kernels_amd64.go ops/vector/zconsts.go
+	  ops/vector/kernels_amd64.s ops/vector/kernels_amd64.go ops/vector/zconsts.go \
+	  ops/nchwc/conv_amd64.s ops/nchwc/conv_amd64.go ops/nchwc/dw_amd64.s ops/nchwc/pool_amd64.s \
+	  ops/nchwc/reorder_amd64.s
 
 ## proto: regenerate server/inferencepb from proto/inference.proto with protoc (Debian's
 ## protobuf-compiler) and the pinned protoc-gen-go / protoc-gen-go-grpc (installed into build/bin).

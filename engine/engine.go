@@ -48,6 +48,10 @@ type Options struct {
 	DisableBufferReuse bool
 	// DisableOptimizations skips the graph rewriting passes (engine/optimize).
 	DisableOptimizations bool
+	// DisableBlockedLayout keeps convolutions in the NCHW layout instead
+	// of running CNN bodies channel-blocked (NCHW16c, package ops/nchwc);
+	// for measuring the layout's gain and for debugging.
+	DisableBlockedLayout bool
 }
 
 // Option changes Options.
@@ -58,6 +62,10 @@ func WithThreads(n int) Option { return func(o *Options) { o.Threads = n } }
 
 // WithoutOptimizations turns the graph optimisation passes off.
 func WithoutOptimizations() Option { return func(o *Options) { o.DisableOptimizations = true } }
+
+// WithoutBlockedLayout keeps convolutions in NCHW (see
+// Options.DisableBlockedLayout).
+func WithoutBlockedLayout() Option { return func(o *Options) { o.DisableBlockedLayout = true } }
 
 // WithoutBufferReuse turns recycling of intermediate buffers off.
 func WithoutBufferReuse() Option { return func(o *Options) { o.DisableBufferReuse = true } }
@@ -187,6 +195,9 @@ func fromIR(ir *graph.Model, file *modelFile, opts []Option) (m *Model, err erro
 		// The passes rewrite ir in place (fusions, folding BatchNorm into
 		// Conv, dead code); IR() then shows the optimised graph.
 		if _, err := optimize.Optimize(ir, func(domain, op string, opset int) bool {
+			if o.DisableBlockedLayout && domain == optimize.GonyxDomain && blockedLayoutOps[op] {
+				return false // the layout pass emits nothing it cannot build
+			}
 			_, ok := ops.Lookup(domain, op, opset)
 			return ok
 		}); err != nil {
@@ -212,6 +223,12 @@ func fromIR(ir *graph.Model, file *modelFile, opts []Option) (m *Model, err erro
 		m.outputs = append(m.outputs, toValueInfo(out))
 	}
 	return m, nil
+}
+
+// blockedLayoutOps are the gonyx ops only the layout pass emits.
+var blockedLayoutOps = map[string]bool{
+	"NchwcConv": true, "ReorderInput": true, "ReorderOutput": true,
+	"NchwcMaxPool": true, "NchwcAveragePool": true, "NchwcGlobalAveragePool": true,
 }
 
 func toValueInfo(v graph.ValueInfo) ValueInfo {

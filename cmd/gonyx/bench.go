@@ -49,6 +49,7 @@ func cmdBench(args []string) int {
 	asJSON := fs.Bool("json", false, "print only the JSON line on stdout")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed runs to this file (go tool pprof)")
 	opTimes := fs.Bool("ops", false, "after timing, trace the runs again and print time per op type on stderr")
+	layout := fs.String("layout", "auto", "convolution layout: auto (channel-blocked NCHW16c where it applies) or nchw")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: gonyx bench --model M [--batch B] [--threads T] [--runs N] [--warmup W] [--seq S] [--json]\n\nTimes full runs on synthetic inputs built as shared/anchors/ort_bench.js builds them and prints one JSON line.\n\n")
 		fs.PrintDefaults()
@@ -60,9 +61,17 @@ func cmdBench(args []string) int {
 		fs.Usage()
 		return 2
 	}
+	opts := []engine.Option{engine.WithThreads(*threads)}
+	switch *layout {
+	case "auto":
+	case "nchw":
+		opts = append(opts, engine.WithoutBlockedLayout())
+	default:
+		return fail("--layout must be auto or nchw, got %q", *layout)
+	}
 	// Strict thread budget: no more goroutines running Go code than asked.
 	runtime.GOMAXPROCS(*threads)
-	m, err := engine.Load(*modelPath, engine.WithThreads(*threads))
+	m, err := engine.Load(*modelPath, opts...)
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -74,6 +74,7 @@ var passes = []pass{
 	{"pattern", patternFusion},
 	{"gelu-fold", geluFold},
 	{"attention", attentionFusion},
+	{"layout", layoutPass},
 }
 
 // Optimize rewrites m.Graph (and subgraphs) in place; has(domain, op,

@@ -81,6 +81,7 @@ func TestOptimizeAllPasses(t *testing.T) {
 		{Name: "pattern", NodesBefore: 11, NodesAfter: 4, Rewrites: 1},
 		{Name: "gelu-fold", NodesBefore: 4, NodesAfter: 3, Rewrites: 1},
 		{Name: "attention", NodesBefore: 3, NodesAfter: 3, Rewrites: 0},
+		{Name: "layout", NodesBefore: 3, NodesAfter: 3, Rewrites: 0},
 	}
 	if len(rep.Passes) != len(wantStats) {
 		t.Fatalf("report:\n%s", rep)

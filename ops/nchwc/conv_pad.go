@@ -1,0 +1,45 @@
+package nchwc
+
+import (
+	"sync"
+
+	"github.com/gonyx/gonyx/ops/linalg"
+)
+
+// convScratchPool recycles the zero-bordered input copies of padded
+// convolutions, so a steady stream of Runs allocates nothing.
+var convScratchPool sync.Pool
+
+// convScratch returns a buffer of n floats (contents undefined); put it
+// back in convScratchPool when done.
+func convScratch(n int) *[]float32 {
+	p, _ := convScratchPool.Get().(*[]float32)
+	if p == nil || cap(*p) < n {
+		s := make([]float32, n)
+		p = &s
+	}
+	*p = (*p)[:n]
+	return p
+}
+
+// convPadInput copies planes blocked planes of h×w pixels from x into dst
+// as hp×wp planes with the image at row padT, column padL and zeros around
+// it, so the convolution kernels only ever see interior taps.
+func convPadInput(x []float32, planes, h, w, padT, padL, hp, wp int, dst []float32, threads int) {
+	in, out := h*w*Block, hp*wp*Block
+	grain := max(1, (64<<10)/out)
+	linalg.ParallelN(threads, planes, grain, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			src := x[pl*in : (pl+1)*in]
+			d := dst[pl*out : (pl+1)*out]
+			clear(d[:padT*wp*Block])
+			clear(d[(padT+h)*wp*Block:])
+			for row := 0; row < h; row++ {
+				dr := d[(padT+row)*wp*Block : (padT+row+1)*wp*Block]
+				clear(dr[:padL*Block])
+				copy(dr[padL*Block:(padL+w)*Block], src[row*w*Block:(row+1)*w*Block])
+				clear(dr[(padL+w)*Block:])
+			}
+		}
+	})
+}

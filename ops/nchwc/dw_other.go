@@ -1,0 +1,5 @@
+//go:build !amd64 || purego
+
+package nchwc
+
+func dwSegment(a *dwSegArgs) { dwSegGo(a) }
