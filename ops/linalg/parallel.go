@@ -76,6 +76,13 @@ func (r *region) runChunk(c int) {
 	r.fn(r.bound(c), r.bound(c+1))
 }
 
+// loopChunksPerThread: ParallelN cuts a loop into up to this many chunks
+// per thread, claimed in turn, so that when another process holds one of
+// our cores the goroutine that still runs takes over the chunks the
+// stalled one has not started, instead of the whole loop waiting for a
+// half claimed up front (the machine is shared; see docs/RATIONALE.md).
+const loopChunksPerThread = 4
+
 // ParallelN is Parallel with an explicit worker count (threads <= 0 means
 // DefaultThreads()) and a grain: no chunk is made smaller than grain items
 // unless n itself is, so small loops stay on the caller's goroutine.
@@ -93,9 +100,9 @@ func ParallelN(threads, n, grain int, fn func(lo, hi int)) {
 	if grain < 1 {
 		grain = 1
 	}
-	chunks := n / grain
-	if chunks > threads {
-		chunks = threads
+	chunks := min(n/grain, threads*loopChunksPerThread)
+	if threads == 1 {
+		chunks = min(chunks, 1)
 	}
 	parallelChunks(threads, chunks, n, fn)
 }

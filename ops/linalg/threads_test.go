@@ -109,6 +109,32 @@ func TestParallelOneThreadStaysOnCaller(t *testing.T) {
 	}
 }
 
+// TestParallelStalledGoroutineHoldsLittle: when one of the goroutines of
+// a loop stalls (another process took its core), it holds only a small
+// chunk; the other goroutine runs everything else meanwhile.
+func TestParallelStalledGoroutineHoldsLittle(t *testing.T) {
+	const n = 64
+	var done, stalled atomic.Int32
+	held := -1
+	ParallelN(2, n, 1, func(lo, hi int) {
+		if stalled.CompareAndSwap(0, 1) {
+			held = hi - lo
+			// Stall until the rest of the loop is done (or give up).
+			deadline := time.Now().Add(5 * time.Second)
+			for int(done.Load()) < n-held && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Microsecond)
+			}
+		}
+		done.Add(int32(hi - lo))
+	})
+	if done.Load() != n {
+		t.Fatalf("%d of %d items done", done.Load(), n)
+	}
+	if held > n/(2*2) {
+		t.Fatalf("the stalled goroutine held %d of %d items, want at most a quarter", held, n)
+	}
+}
+
 // BenchmarkBertShapes: bert_small's batch-1 products (32 tokens, packed
 // weights) and an attention head, on 1 and 2 workers.
 func BenchmarkBertShapes(b *testing.B) {

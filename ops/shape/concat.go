@@ -5,6 +5,7 @@ import (
 
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/ops"
+	"github.com/gonyx/gonyx/ops/linalg"
 )
 
 func init() {
@@ -76,21 +77,29 @@ func buildConcat(n *ops.Node) (ops.Kernel, error) {
 		outer := ops.Product(shp[:a])
 		inner := ops.Product(shp[a+1:])
 		rowOut := shp[a] * inner
-		off := 0
-		for _, t := range xs {
-			chunk := t.Shape()[a] * inner
-			if chunk == 0 {
-				continue
+		// Copy (outer row, input) pieces in parallel when they are large:
+		// a CNN's channel concat moves megabytes (squeezenet's fire
+		// modules), which one core copies at half the rate two do.
+		items := outer * len(xs)
+		grain := max(1, concatGrain*items/max(1, outer*rowOut))
+		linalg.ParallelN(rc.ThreadCount(), items, grain, func(lo, hi int) {
+			for it := lo; it < hi; it++ {
+				o, i := it/len(xs), it%len(xs)
+				off := 0
+				for _, t := range xs[:i] {
+					off += t.Shape()[a] * inner
+				}
+				if chunk := xs[i].Shape()[a] * inner; chunk > 0 {
+					copyRun(dst, raw(xs[i].Data()), o*rowOut+off, o*chunk, chunk)
+				}
 			}
-			src := raw(t.Data())
-			for o := 0; o < outer; o++ {
-				copyRun(dst, src, o*rowOut+off, o*chunk, chunk)
-			}
-			off += chunk
-		}
+		})
 		return []*tensor.Tensor{out}, nil
 	}), nil
 }
+
+// concatGrain is the fewest elements a Concat hands to one goroutine.
+const concatGrain = 1 << 16
 
 func buildSplit(n *ops.Node) (ops.Kernel, error) {
 	axis, err := n.AttrInt("axis", 0)
