@@ -111,6 +111,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeModel$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./engine/onnxpb
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTensor$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./engine/onnxpb
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./engine
+	$(GO) test -run '^$$' -fuzz '^FuzzInflate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./plugins/imageops
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodePNG$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./plugins/imageops
 
 fuzz-long:
 	$(MAKE) fuzz FUZZTIME=10m

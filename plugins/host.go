@@ -35,6 +35,7 @@ func (p *Plugin) instantiateHostModule(ctx context.Context) error {
 	def("image_resize", p.hostImageResize, v(i32, i32, i32, i32), v(i64))
 	def("image_crop", p.hostImageCrop, v(i32, i32, i32, i32, i32, i32), v(i64))
 	def("image_to_tensor", p.hostImageToTensor, v(i32, i32, i32, i32), v(i64))
+	def("image_preprocess", p.hostImagePreprocess, v(i32, i32, i32, i32, i32, i32, i32, i32), v(i64))
 	_, err := b.Instantiate(ctx)
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gonyx/gonyx/plugins/abi"
 	"github.com/gonyx/gonyx/plugins/imageops"
 )
 
@@ -168,6 +169,69 @@ func (p *Plugin) hostImageToTensor(ctx context.Context, inst *instance, stack []
 	}
 	for i, v := range t {
 		binary.LittleEndian.PutUint32(view[4*i:], math.Float32bits(v))
+	}
+	stack[0] = packed
+}
+
+// image_preprocess(ptr i32, len i32, resize i32, crop i32, params_ptr i32, params_len i32,
+// out_ptr i32, out_len i32) -> i64
+//
+// The whole of torchvision's Resize(resize), CenterCrop(crop), ToTensor,
+// Normalize in one call: the decoded image stays in the host and only the
+// tensor crosses into the guest. With out_len 0 the result (u32 width, u32
+// height, float32 CHW) is allocated through gonyx_alloc; otherwise the
+// float32 CHW values alone are written into the guest's own buffer
+// out_ptr[:out_len], which saves the guest an allocation per call (costly
+// in a Go guest), and the result points into that buffer.
+func (p *Plugin) hostImagePreprocess(ctx context.Context, inst *instance, stack []uint64) {
+	tr := imageops.Transform{Resize: int(int32(stack[2])), Crop: int(int32(stack[3]))}
+	outPtr, outLen := uint32(stack[6]), uint32(stack[7])
+	var err error
+	if n := uint32(stack[5]); n > maxParamsBytes {
+		err = fmt.Errorf("params of %d bytes are too long", n)
+	} else {
+		tr.Mean, tr.Std, err = parseToTensorParams(inst.in(uint32(stack[4]), n, "params"))
+	}
+	var img *imageops.Decoded
+	if err == nil {
+		img, err = imageops.DecodeForTransform(inst.in(uint32(stack[0]), uint32(stack[1]), "image data"), p.maxPixels())
+	}
+	if img != nil {
+		defer img.Release()
+	}
+	var plan imageops.Plan
+	if err == nil {
+		plan, err = tr.Plan(img.W, img.H)
+	}
+	if err == nil && outLen != 0 && uint64(plan.OutBytes()) > uint64(outLen) {
+		err = fmt.Errorf("the %dx%d tensor needs %d bytes, the output buffer has %d", plan.OutW, plan.OutH, plan.OutBytes(), outLen)
+	}
+	if err != nil {
+		stack[0] = inst.replyError(ctx, "image_preprocess: "+err.Error())
+		return
+	}
+	var packed uint64
+	var dst []byte
+	if outLen != 0 {
+		n := uint32(plan.OutBytes())
+		dst = inst.in(outPtr, n, "output buffer")
+		packed = abi.Pack(outPtr, n, false)
+	} else {
+		// gonyx_alloc may move the guest's memory, which invalidates the
+		// input's view: it is no longer used.
+		var view []byte
+		var ok bool
+		packed, view, ok = inst.out(ctx, imageHeaderSize+plan.OutBytes(), false)
+		if !ok {
+			stack[0] = inst.replyError(ctx, fmt.Sprintf("image_preprocess: out of memory for a %dx%d tensor", plan.OutW, plan.OutH))
+			return
+		}
+		binary.LittleEndian.PutUint32(view, uint32(plan.OutW))
+		binary.LittleEndian.PutUint32(view[4:], uint32(plan.OutH))
+		dst = view[imageHeaderSize:]
+	}
+	if err := plan.ApplyDecoded(img, dst); err != nil {
+		abort("image_preprocess: %v", err) // never: the plan was made for img and dst
 	}
 	stack[0] = packed
 }

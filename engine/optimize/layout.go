@@ -68,6 +68,9 @@ type conversion struct {
 	reorderChannels []int
 	channels        int // of the (first) output
 	isConv          bool
+	// nchwInput: a first-layer conv reading its NCHW input directly
+	// (NchwcConv input_layout "nchw").
+	nchwInput bool
 }
 
 // layoutPlan is the set of nodes to convert, decided in graph order.
@@ -76,10 +79,46 @@ type layoutPlan struct {
 	// channels of every blocked value, by original name.
 	channels map[string]int
 	convs    int
+	// keepNCHW lists first-layer convs (few input channels, NCHW input)
+	// that stay as they are: nothing blocked reads their output.
+	keepNCHW map[*graph.Node]bool
 }
 
+// planLayout plans the rewrite. A first-layer conv (dense, fewer than
+// minDenseChannels inputs read from an NCHW value) converts, reading that
+// value as it is, when some node reading its output converts too. Whether
+// one does depends on the conv's own conversion (a MaxPool after it
+// converts only if its input is blocked), so the plan is made with every
+// first layer converted, and redone without those whose output no
+// converted node reads until none is left.
 func planLayout(c *ctx, s *scope) *layoutPlan {
-	p := &layoutPlan{conv: map[*graph.Node]*conversion{}, channels: map[string]int{}}
+	keep := map[*graph.Node]bool{}
+	for {
+		p := planWith(c, s, keep)
+		done := true
+		for n, cv := range p.conv {
+			if cv.nchwInput && !p.readBlocked(s, n.Outputs[0]) {
+				keep[n], done = true, false
+			}
+		}
+		if done {
+			return p
+		}
+	}
+}
+
+// readBlocked reports whether a converted node reads value v.
+func (p *layoutPlan) readBlocked(s *scope, v string) bool {
+	for _, u := range s.uses[v] {
+		if p.conv[u] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func planWith(c *ctx, s *scope, keepNCHW map[*graph.Node]bool) *layoutPlan {
+	p := &layoutPlan{conv: map[*graph.Node]*conversion{}, channels: map[string]int{}, keepNCHW: keepNCHW}
 	for _, n := range s.g.Nodes {
 		cv := convertible(c, s, p, n)
 		if cv == nil {

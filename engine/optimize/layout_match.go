@@ -9,9 +9,12 @@ import (
 )
 
 // minDenseChannels: a dense conv reading fewer input channels from an NCHW
-// value stays NCHW. Blocking pads its input to 16 channels (a first layer
-// on RGB would do 5x the multiplications) and costs a reorder. A conv whose
-// input is already blocked converts whatever its channel count.
+// value does not block its input. Blocking would pad it to 16 channels (a
+// first layer on RGB would do 5x the multiplications) and cost a reorder;
+// such a first layer becomes NchwcConv with input_layout "nchw" instead,
+// reading the NCHW input as it is, when it has at least minDenseChannels
+// outputs. A conv whose input is already blocked converts whatever its
+// channel count.
 const minDenseChannels = 8
 
 // convertible decides whether n runs on blocked values, given the values
@@ -126,16 +129,27 @@ func convConversion(s *scope, p *layoutPlan, n *graph.Node) *conversion {
 		return nil
 	}
 	x := n.Inputs[0]
+	firstLayer := false
 	if xc, blocked := p.channels[x]; blocked {
 		if xc != ic {
 			return nil // an invalid model: left for the Conv kernel to report
 		}
 	} else if group == 1 && ic < minDenseChannels {
-		return nil
+		// A first layer with few outputs would hand its readers mostly
+		// padding channels to compute on.
+		if p.keepNCHW[n] || oc < minDenseChannels {
+			return nil
+		}
+		firstLayer = true
 	}
 	cv := blockedCopy(n, "NchwcConv", GonyxDomain, copyAttrs(n), oc, 1)
 	cv.reorderChannels[0] = ic
 	cv.isConv = true
+	if firstLayer {
+		cv.blocked[0], cv.reorderChannels[0] = false, 0
+		cv.nchwInput = true
+		cv.node.Attrs["input_layout"] = &graph.Attribute{Name: "input_layout", Type: graph.AttrString, S: []byte("nchw")}
+	}
 	if len(n.Inputs) == 4 && n.Inputs[3] != "" {
 		// FusedConv adds any Z that broadcasts; blocked, Z needs all OC
 		// channels (known for a blocked value, else from its declared type).

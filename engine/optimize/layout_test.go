@@ -81,7 +81,7 @@ func layoutCases() []passCase {
 			},
 		},
 		{
-			name: "rgb first layer stays NCHW",
+			name: "rgb first layer reads NCHW",
 			build: func() *graph.Model {
 				b := convNet(3).out("y")
 				b.conv("x", "c1", 3, 16, 3)
@@ -90,13 +90,88 @@ func layoutCases() []passCase {
 				return b.m
 			},
 			want: []string{
-				"Conv(x,Wc1,Bc1)->c1 pads=[1 1 1 1]",
-				"gonyx.ReorderInput(c1)->c1#nchwc channels=16",
+				"gonyx.NchwcConv(x,Wc1,Bc1)->c1#nchwc input_layout=nchw pads=[1 1 1 1]",
 				"gonyx.NchwcConv(c1#nchwc,Wc2,Bc2)->c2#nchwc pads=[1 1 1 1]",
 				"gonyx.NchwcConv(c2#nchwc,Wy,By)->y#nchwc pads=[0 0 0 0]",
 				"gonyx.ReorderOutput(y#nchwc)->y channels=8",
 			},
+			rewrites: 3,
+		},
+		{
+			// The MaxPool converts only because the first layer does.
+			name: "rgb first layer through relu and maxpool",
+			build: func() *graph.Model {
+				b := convNet(3).out("y")
+				b.conv("x", "c1", 3, 16, 7, aInts("strides", 2, 2))
+				b.node("Relu", ins("c1"), ins("r"))
+				b.node("MaxPool", ins("r"), ins("mp"), aInts("kernel_shape", 3, 3), aInts("strides", 2, 2))
+				b.conv("mp", "y", 16, 24, 1)
+				return b.m
+			},
+			want: []string{
+				"gonyx.NchwcConv(x,Wc1,Bc1)->c1#nchwc input_layout=nchw pads=[3 3 3 3] strides=[2 2]",
+				"Relu(c1#nchwc)->r#nchwc",
+				"gonyx.NchwcMaxPool(r#nchwc)->mp#nchwc kernel_shape=[3 3] strides=[2 2]",
+				"gonyx.NchwcConv(mp#nchwc,Wy,By)->y#nchwc pads=[0 0 0 0]",
+				"gonyx.ReorderOutput(y#nchwc)->y channels=24",
+			},
+			rewrites: 4,
+		},
+		{
+			name: "first layer read only in NCHW stays",
+			build: func() *graph.Model {
+				b := convNet(3).out("y")
+				b.conv("x", "c1", 3, 16, 3)
+				b.node("Softplus", ins("c1"), ins("s"))
+				b.conv("s", "c2", 16, 16, 3)
+				b.conv("c2", "y", 16, 8, 1)
+				return b.m
+			},
+			want: []string{
+				"Conv(x,Wc1,Bc1)->c1 pads=[1 1 1 1]",
+				"Softplus(c1)->s",
+				"gonyx.ReorderInput(s)->s#nchwc channels=16",
+				"gonyx.NchwcConv(s#nchwc,Wc2,Bc2)->c2#nchwc pads=[1 1 1 1]",
+				"gonyx.NchwcConv(c2#nchwc,Wy,By)->y#nchwc pads=[0 0 0 0]",
+				"gonyx.ReorderOutput(y#nchwc)->y channels=8",
+			},
 			rewrites: 2,
+		},
+		{
+			// Four outputs would be blocked as 16 channels, mostly padding.
+			name: "first layer with few outputs stays",
+			build: func() *graph.Model {
+				b := convNet(3).out("y")
+				b.conv("x", "c1", 3, 4, 3)
+				b.conv("c1", "c2", 4, 16, 3)
+				b.conv("c2", "y", 16, 8, 1)
+				return b.m
+			},
+			want: []string{
+				"Conv(x,Wc1,Bc1)->c1 pads=[1 1 1 1]",
+				"gonyx.NchwcConv(c1,Wc2,Bc2)->c2#nchwc input_layout=nchw pads=[1 1 1 1]",
+				"gonyx.NchwcConv(c2#nchwc,Wy,By)->y#nchwc pads=[0 0 0 0]",
+				"gonyx.ReorderOutput(y#nchwc)->y channels=8",
+			},
+			rewrites: 2,
+		},
+		{
+			name: "first layer also read in NCHW",
+			build: func() *graph.Model {
+				b := convNet(1).out("y", "c1")
+				b.conv("x", "c1", 1, 8, 3)
+				b.conv("c1", "c2", 8, 16, 3)
+				b.node("Add", ins("c2", "c2"), ins("y"))
+				return b.m
+			},
+			want: []string{
+				"gonyx.NchwcConv(x,Wc1,Bc1)->c1#nchwc input_layout=nchw pads=[1 1 1 1]",
+				"gonyx.ReorderOutput(c1#nchwc)->c1 channels=8",
+				"gonyx.NchwcConv(c1#nchwc,Wc2,Bc2)->c2#nchwc pads=[1 1 1 1]",
+				"Add(c2#nchwc,c2#nchwc)->y#nchwc",
+				"gonyx.ReorderOutput(y#nchwc)->y channels=16",
+			},
+			rewrites: 3,
 		},
 		{
 			name: "few channels convert when already blocked",

@@ -17,7 +17,9 @@ import (
 // [N, ceil(C/16), H, W, 16], see ops/nchwc) with these.
 //
 //	NchwcConv(X, W, B?, Z?)    2-D Conv (dense or depthwise) + Z + activation; X, Z, Y blocked;
-//	                           Conv's attributes plus FusedConv's activation, activation_params
+//	                           Conv's attributes plus FusedConv's activation, activation_params;
+//	                           input_layout "nchw": X is plain NCHW [N, C, H, W] (dense only: a
+//	                           first layer on an RGB image), Z and Y still blocked
 //	ReorderInput(X)            NCHW → blocked (optional attribute channels: X's C, checked)
 //	ReorderOutput(X)           blocked → NCHW (attribute channels: the real C)
 //	NchwcMaxPool(X)            2-D MaxPool (no indices), blocked in and out
@@ -165,6 +167,8 @@ type nchwcConvKernel struct {
 	op      string
 	params  nchwc.ConvParams // pads unresolved for SAME_* with stride > 1
 	autoPad string
+	// nchwIn: X is plain NCHW (input_layout "nchw").
+	nchwIn bool
 	// conv is built at load when the pads do not depend on the input size;
 	// otherwise one Conv per pad combination is built on first use from w
 	// and bias (kept for that).
@@ -183,8 +187,15 @@ func buildNchwcConv(n *ops.Node) (ops.Kernel, error) {
 	if err := checkOutputs(n, op); err != nil {
 		return nil, err
 	}
-	if err := onlyAttrs(n, op, "kernel_shape", "strides", "dilations", "pads", "auto_pad", "group", "activation", "activation_params"); err != nil {
+	if err := onlyAttrs(n, op, "kernel_shape", "strides", "dilations", "pads", "auto_pad", "group", "activation", "activation_params", "input_layout"); err != nil {
 		return nil, err
+	}
+	layout, err := n.AttrString("input_layout", "nchwc")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if layout != "nchwc" && layout != "nchw" {
+		return nil, fmt.Errorf("%s: input_layout must be \"nchwc\" (blocked) or \"nchw\", got %q", op, layout)
 	}
 	act, err := parseActivation(n, op)
 	if err != nil {
@@ -230,7 +241,10 @@ func buildNchwcConv(n *ops.Node) (ops.Kernel, error) {
 		}
 		bias = tensor.Data[float32](b)
 	}
-	k := &nchwcConvKernel{op: op, params: p, autoPad: sp.autoPad}
+	k := &nchwcConvKernel{op: op, params: p, autoPad: sp.autoPad, nchwIn: layout == "nchw"}
+	if k.nchwIn && group != 1 {
+		return nil, fmt.Errorf("%s: input_layout \"nchw\" needs a dense convolution (group 1), got group %d", op, group)
+	}
 	wd := tensor.Data[float32](w)
 	if k.padsFixed() {
 		if sp.autoPad == "SAME_UPPER" || sp.autoPad == "SAME_LOWER" {
@@ -238,7 +252,7 @@ func buildNchwcConv(n *ops.Node) (ops.Kernel, error) {
 			k.params.PadT, k.params.PadB, _ = samePads(sp.autoPad, 1, p.KH, 1, p.DH)
 			k.params.PadL, k.params.PadR, _ = samePads(sp.autoPad, 1, p.KW, 1, p.DW)
 		}
-		if k.conv, err = nchwc.NewConv(k.params, wd, bias); err != nil {
+		if k.conv, err = k.newConv(k.params, wd, bias); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		// The packed copy is all Run reads.
@@ -246,11 +260,19 @@ func buildNchwcConv(n *ops.Node) (ops.Kernel, error) {
 		n.ConsumeConst(2)
 		return k, nil
 	}
-	if _, err := nchwc.NewConv(k.params, wd, bias); err != nil { // validates now, not on first run
+	if _, err := k.newConv(k.params, wd, bias); err != nil { // validates now, not on first run
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	k.w, k.bias, k.byPads = wd, bias, map[[4]int]*nchwc.Conv{}
 	return k, nil
+}
+
+// newConv prepares the convolution p for the kernel's input layout.
+func (k *nchwcConvKernel) newConv(p nchwc.ConvParams, w, bias []float32) (*nchwc.Conv, error) {
+	if k.nchwIn {
+		return nchwc.NewConvNCHW(p, w, bias)
+	}
+	return nchwc.NewConv(p, w, bias)
 }
 
 // padsFixed reports whether the pads are known at load time.
@@ -273,7 +295,7 @@ func (k *nchwcConvKernel) convFor(h, w int) (*nchwc.Conv, error) {
 	if c := k.byPads[key]; c != nil {
 		return c, nil
 	}
-	c, err := nchwc.NewConv(p, k.w, k.bias)
+	c, err := k.newConv(p, k.w, k.bias)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +305,14 @@ func (k *nchwcConvKernel) convFor(h, w int) (*nchwc.Conv, error) {
 
 func (k *nchwcConvKernel) Run(rc *ops.RunContext, in []tensor.Value) ([]tensor.Value, error) {
 	p := k.params
-	x, xs, err := blockedInput(k.op, "X", in, 0, p.InC)
+	var x []float32
+	var xs []int
+	var err error
+	if k.nchwIn {
+		x, xs, err = nchwInput(k.op, in, p.InC)
+	} else {
+		x, xs, err = blockedInput(k.op, "X", in, 0, p.InC)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -317,6 +346,26 @@ func (k *nchwcConvKernel) Run(rc *ops.RunContext, in []tensor.Value) ([]tensor.V
 		return nil, fmt.Errorf("%s: %w", k.op, err)
 	}
 	return []tensor.Value{y}, nil
+}
+
+// nchwInput checks that input X is a float32 NCHW tensor [N, channels, H,
+// W] and returns it with its shape.
+func nchwInput(op string, in []tensor.Value, channels int) ([]float32, []int, error) {
+	t, err := optTensor(op, "X", in, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t == nil {
+		return nil, nil, fmt.Errorf("%s: input X is missing", op)
+	}
+	if t.DType() != tensor.Float32 {
+		return nil, nil, fmt.Errorf("%s: input X must be float32, got %v", op, t.DType())
+	}
+	s := t.Shape()
+	if len(s) != 4 || s[1] != channels {
+		return nil, nil, fmt.Errorf("%s: input X must be NCHW [N, %d, H, W] (input_layout \"nchw\"), got shape %v", op, channels, s)
+	}
+	return tensor.Data[float32](t), s, nil
 }
 
 // residual returns Z in the output's shape: as is, or broadcast (a Z of

@@ -23,11 +23,20 @@ type Conv struct {
 	pairLen int
 	icb     int // Blocks(InC)
 	ocb     int // Blocks(OutC)
+	// nchw: x is plain NCHW (NewConvNCHW); wp then holds groups of
+	// `group` output blocks at pairLen apart (conv_nchw.go).
+	nchw  bool
+	group int
 }
 
 // NewConv packs the ONNX OIHW weights w ([OutC][InC/Group][KH][KW]) and the
 // optional bias ([OutC]) of the convolution p.
 func NewConv(p ConvParams, w, bias []float32) (*Conv, error) {
+	return newConv(p, w, bias, false)
+}
+
+// newConv is NewConv, or NewConvNCHW when nchw.
+func newConv(p ConvParams, w, bias []float32, nchw bool) (*Conv, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
@@ -37,10 +46,12 @@ func NewConv(p ConvParams, w, bias []float32) (*Conv, error) {
 	if bias != nil && len(bias) != p.OutC {
 		return nil, fmt.Errorf("nchwc: conv bias has %d values, want %d", len(bias), p.OutC)
 	}
-	c := &Conv{p: p, icb: Blocks(p.InC), ocb: Blocks(p.OutC)}
+	c := &Conv{p: p, icb: Blocks(p.InC), ocb: Blocks(p.OutC), nchw: nchw}
 	c.bias = make([]float32, c.ocb*Block)
 	copy(c.bias, bias)
-	if p.Depthwise() {
+	if nchw {
+		c.packNCHW(w)
+	} else if p.Depthwise() {
 		c.packDepthwise(w)
 	} else {
 		c.packDense(w)
@@ -108,7 +119,7 @@ func alignedFloats(n int) []float32 {
 }
 
 // Run computes y = Act(conv(x) + bias + z) for n images of h×w pixels.
-// x is [n][Blocks(InC)][h][w][16]; z (read only when Params().Residual) and
+// x is [n][Blocks(InC)][h][w][16] ([n][InC][h][w] for NewConvNCHW); z (read only when Params().Residual) and
 // y are [n][Blocks(OutC)][oh][ow][16] with oh, ow from OutSize. Every
 // element of y is written, padding channels included. z may be y itself
 // (an in-place residual) but must not otherwise overlap y. Slices longer than
@@ -122,6 +133,10 @@ func (c *Conv) Run(x []float32, n, h, w int, z, y []float32, threads int) error 
 	}
 	if !c.p.Residual {
 		z = nil
+	}
+	if c.nchw {
+		c.runNCHW(x, n, h, w, oh, ow, z, y, threads)
+		return nil
 	}
 	if c.p.Depthwise() {
 		depthwiseRun(c, x, n, h, w, z, y, threads)
@@ -139,7 +154,11 @@ func (c *Conv) check(x []float32, n, h, w int, z, y []float32) (oh, ow int, err 
 	if oh, ow, err = c.p.OutSize(h, w); err != nil {
 		return 0, 0, err
 	}
-	if want := n * c.icb * h * w * Block; len(x) < want {
+	if c.nchw {
+		if want := n * c.p.InC * h * w; len(x) < want {
+			return 0, 0, fmt.Errorf("nchwc: conv input has %d values, want %d for NCHW %d×%d×%d×%d", len(x), want, n, c.p.InC, h, w)
+		}
+	} else if want := n * c.icb * h * w * Block; len(x) < want {
 		return 0, 0, fmt.Errorf("nchwc: conv input has %d values, want %d for %d×%d×%d×%d×%d", len(x), want, n, c.icb, h, w, Block)
 	}
 	want := n * c.ocb * oh * ow * Block

@@ -222,6 +222,378 @@ func conv256W32R5S2(a *kArgs)
 //go:noescape
 func conv256W32R6S2(a *kArgs)
 
+//go:noescape
+func conv512NchwN1R1S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R2S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R3S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R4S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R5S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R6S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R7S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R8S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R9S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R10S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R11S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R12S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R1S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R2S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R3S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R4S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R5S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R6S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R7S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R8S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R9S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R10S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R11S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN1R12S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R1S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R2S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R3S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R4S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R5S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R6S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R7S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R8S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R9S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R10S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R11S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R12S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R1S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R2S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R3S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R4S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R5S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R6S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R7S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R8S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R9S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R10S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R11S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN2R12S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R1S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R2S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R3S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R4S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R5S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R6S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R7S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R8S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R1S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R2S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R3S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R4S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R5S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R6S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R7S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN3R8S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN4R1S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN4R2S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN4R3S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN4R4S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN4R5S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN4R6S1(a *kArgs)
+
+//go:noescape
+func conv512NchwN4R1S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN4R2S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN4R3S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN4R4S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN4R5S2(a *kArgs)
+
+//go:noescape
+func conv512NchwN4R6S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW16R1S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW16R2S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW16R3S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW16R4S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW16R5S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW16R6S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW16R1S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW16R2S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW16R3S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW16R4S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW16R5S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW16R6S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW32R1S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW32R2S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW32R3S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW32R4S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW32R5S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW32R6S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW32R1S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW32R2S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW32R3S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW32R4S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW32R5S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW32R6S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW48R1S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW48R2S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW48R3S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW48R4S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW48R5S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW48R6S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW48R1S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW48R2S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW48R3S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW48R4S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW48R5S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW48R6S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW64R1S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW64R2S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW64R3S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW64R4S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW64R5S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW64R6S1(a *kArgs)
+
+//go:noescape
+func conv256NchwW64R1S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW64R2S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW64R3S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW64R4S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW64R5S2(a *kArgs)
+
+//go:noescape
+func conv256NchwW64R6S2(a *kArgs)
+
 // convKernel512 runs the AVX-512 kernel for r pixels of nb blocks at stride s.
 func convKernel512(nb, s, r int, a *kArgs) {
 	switch (nb-1)<<6 | (s-1)<<5 | r {
@@ -380,5 +752,270 @@ func convKernel256(ow, s, r int, a *kArgs) {
 		conv256W32R6S2(a)
 	default:
 		panic("nchwc: no AVX2 conv kernel for this segment")
+	}
+}
+
+// convKernelNCHW512 runs the AVX-512 first-layer kernel for r pixels of nb blocks at stride s.
+func convKernelNCHW512(nb, s, r int, a *kArgs) {
+	switch (nb-1)<<6 | (s-1)<<5 | r {
+	case 1:
+		conv512NchwN1R1S1(a)
+	case 2:
+		conv512NchwN1R2S1(a)
+	case 3:
+		conv512NchwN1R3S1(a)
+	case 4:
+		conv512NchwN1R4S1(a)
+	case 5:
+		conv512NchwN1R5S1(a)
+	case 6:
+		conv512NchwN1R6S1(a)
+	case 7:
+		conv512NchwN1R7S1(a)
+	case 8:
+		conv512NchwN1R8S1(a)
+	case 9:
+		conv512NchwN1R9S1(a)
+	case 10:
+		conv512NchwN1R10S1(a)
+	case 11:
+		conv512NchwN1R11S1(a)
+	case 12:
+		conv512NchwN1R12S1(a)
+	case 33:
+		conv512NchwN1R1S2(a)
+	case 34:
+		conv512NchwN1R2S2(a)
+	case 35:
+		conv512NchwN1R3S2(a)
+	case 36:
+		conv512NchwN1R4S2(a)
+	case 37:
+		conv512NchwN1R5S2(a)
+	case 38:
+		conv512NchwN1R6S2(a)
+	case 39:
+		conv512NchwN1R7S2(a)
+	case 40:
+		conv512NchwN1R8S2(a)
+	case 41:
+		conv512NchwN1R9S2(a)
+	case 42:
+		conv512NchwN1R10S2(a)
+	case 43:
+		conv512NchwN1R11S2(a)
+	case 44:
+		conv512NchwN1R12S2(a)
+	case 65:
+		conv512NchwN2R1S1(a)
+	case 66:
+		conv512NchwN2R2S1(a)
+	case 67:
+		conv512NchwN2R3S1(a)
+	case 68:
+		conv512NchwN2R4S1(a)
+	case 69:
+		conv512NchwN2R5S1(a)
+	case 70:
+		conv512NchwN2R6S1(a)
+	case 71:
+		conv512NchwN2R7S1(a)
+	case 72:
+		conv512NchwN2R8S1(a)
+	case 73:
+		conv512NchwN2R9S1(a)
+	case 74:
+		conv512NchwN2R10S1(a)
+	case 75:
+		conv512NchwN2R11S1(a)
+	case 76:
+		conv512NchwN2R12S1(a)
+	case 97:
+		conv512NchwN2R1S2(a)
+	case 98:
+		conv512NchwN2R2S2(a)
+	case 99:
+		conv512NchwN2R3S2(a)
+	case 100:
+		conv512NchwN2R4S2(a)
+	case 101:
+		conv512NchwN2R5S2(a)
+	case 102:
+		conv512NchwN2R6S2(a)
+	case 103:
+		conv512NchwN2R7S2(a)
+	case 104:
+		conv512NchwN2R8S2(a)
+	case 105:
+		conv512NchwN2R9S2(a)
+	case 106:
+		conv512NchwN2R10S2(a)
+	case 107:
+		conv512NchwN2R11S2(a)
+	case 108:
+		conv512NchwN2R12S2(a)
+	case 129:
+		conv512NchwN3R1S1(a)
+	case 130:
+		conv512NchwN3R2S1(a)
+	case 131:
+		conv512NchwN3R3S1(a)
+	case 132:
+		conv512NchwN3R4S1(a)
+	case 133:
+		conv512NchwN3R5S1(a)
+	case 134:
+		conv512NchwN3R6S1(a)
+	case 135:
+		conv512NchwN3R7S1(a)
+	case 136:
+		conv512NchwN3R8S1(a)
+	case 161:
+		conv512NchwN3R1S2(a)
+	case 162:
+		conv512NchwN3R2S2(a)
+	case 163:
+		conv512NchwN3R3S2(a)
+	case 164:
+		conv512NchwN3R4S2(a)
+	case 165:
+		conv512NchwN3R5S2(a)
+	case 166:
+		conv512NchwN3R6S2(a)
+	case 167:
+		conv512NchwN3R7S2(a)
+	case 168:
+		conv512NchwN3R8S2(a)
+	case 193:
+		conv512NchwN4R1S1(a)
+	case 194:
+		conv512NchwN4R2S1(a)
+	case 195:
+		conv512NchwN4R3S1(a)
+	case 196:
+		conv512NchwN4R4S1(a)
+	case 197:
+		conv512NchwN4R5S1(a)
+	case 198:
+		conv512NchwN4R6S1(a)
+	case 225:
+		conv512NchwN4R1S2(a)
+	case 226:
+		conv512NchwN4R2S2(a)
+	case 227:
+		conv512NchwN4R3S2(a)
+	case 228:
+		conv512NchwN4R4S2(a)
+	case 229:
+		conv512NchwN4R5S2(a)
+	case 230:
+		conv512NchwN4R6S2(a)
+	default:
+		panic("nchwc: no AVX-512 first-layer conv kernel for this segment")
+	}
+}
+
+// convKernelNCHW256 runs the AVX2 first-layer kernel for r pixels of one block at
+// stride s from a filter of ow (16 per block of the group) floats per tap.
+func convKernelNCHW256(ow, s, r int, a *kArgs) {
+	switch (ow/16-1)<<6 | (s-1)<<5 | r {
+	case 1:
+		conv256NchwW16R1S1(a)
+	case 2:
+		conv256NchwW16R2S1(a)
+	case 3:
+		conv256NchwW16R3S1(a)
+	case 4:
+		conv256NchwW16R4S1(a)
+	case 5:
+		conv256NchwW16R5S1(a)
+	case 6:
+		conv256NchwW16R6S1(a)
+	case 33:
+		conv256NchwW16R1S2(a)
+	case 34:
+		conv256NchwW16R2S2(a)
+	case 35:
+		conv256NchwW16R3S2(a)
+	case 36:
+		conv256NchwW16R4S2(a)
+	case 37:
+		conv256NchwW16R5S2(a)
+	case 38:
+		conv256NchwW16R6S2(a)
+	case 65:
+		conv256NchwW32R1S1(a)
+	case 66:
+		conv256NchwW32R2S1(a)
+	case 67:
+		conv256NchwW32R3S1(a)
+	case 68:
+		conv256NchwW32R4S1(a)
+	case 69:
+		conv256NchwW32R5S1(a)
+	case 70:
+		conv256NchwW32R6S1(a)
+	case 97:
+		conv256NchwW32R1S2(a)
+	case 98:
+		conv256NchwW32R2S2(a)
+	case 99:
+		conv256NchwW32R3S2(a)
+	case 100:
+		conv256NchwW32R4S2(a)
+	case 101:
+		conv256NchwW32R5S2(a)
+	case 102:
+		conv256NchwW32R6S2(a)
+	case 129:
+		conv256NchwW48R1S1(a)
+	case 130:
+		conv256NchwW48R2S1(a)
+	case 131:
+		conv256NchwW48R3S1(a)
+	case 132:
+		conv256NchwW48R4S1(a)
+	case 133:
+		conv256NchwW48R5S1(a)
+	case 134:
+		conv256NchwW48R6S1(a)
+	case 161:
+		conv256NchwW48R1S2(a)
+	case 162:
+		conv256NchwW48R2S2(a)
+	case 163:
+		conv256NchwW48R3S2(a)
+	case 164:
+		conv256NchwW48R4S2(a)
+	case 165:
+		conv256NchwW48R5S2(a)
+	case 166:
+		conv256NchwW48R6S2(a)
+	case 193:
+		conv256NchwW64R1S1(a)
+	case 194:
+		conv256NchwW64R2S1(a)
+	case 195:
+		conv256NchwW64R3S1(a)
+	case 196:
+		conv256NchwW64R4S1(a)
+	case 197:
+		conv256NchwW64R5S1(a)
+	case 198:
+		conv256NchwW64R6S1(a)
+	case 225:
+		conv256NchwW64R1S2(a)
+	case 226:
+		conv256NchwW64R2S2(a)
+	case 227:
+		conv256NchwW64R3S2(a)
+	case 228:
+		conv256NchwW64R4S2(a)
+	case 229:
+		conv256NchwW64R5S2(a)
+	case 230:
+		conv256NchwW64R6S2(a)
+	default:
+		panic("nchwc: no AVX2 first-layer conv kernel for this segment")
 	}
 }

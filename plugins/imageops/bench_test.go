@@ -41,6 +41,10 @@ func BenchmarkPipeline320x240PNG(b *testing.B) {
 // A 1920×1080 photo-like JPEG (smooth gradients with detail), quality 90,
 // made by Go's encoder (4:2:0, like phone cameras).
 func BenchmarkPipeline1920x1080JPEG(b *testing.B) {
+	benchPipeline(b, photoJPEG(b), 455, 256) // int(256·1920/1080) = 455
+}
+
+func photoJPEG(b *testing.B) []byte {
 	m := image.NewRGBA(image.Rect(0, 0, 1920, 1080))
 	for y := 0; y < 1080; y++ {
 		for x := 0; x < 1920; x++ {
@@ -51,7 +55,40 @@ func BenchmarkPipeline1920x1080JPEG(b *testing.B) {
 	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 90}); err != nil {
 		b.Fatal(err)
 	}
-	benchPipeline(b, buf.Bytes(), 455, 256) // int(256·1920/1080) = 455
+	return buf.Bytes()
+}
+
+// The fused kernel as the image_preprocess host function runs it, on the
+// same two images: DecodeForTransform, then Resize(256)+CenterCrop(224)+
+// ToTensor+Normalize computing only the crop, into a reused output buffer
+// (the plugin's own memory in the host function).
+func benchPreprocess(b *testing.B, data []byte) {
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	tr := Transform{Resize: 256, Crop: 224, Mean: imagenetMean, Std: imagenetStd}
+	dst := make([]byte, 3*224*224*4)
+	for i := 0; i < b.N; i++ {
+		img, err := DecodeForTransform(data, 1<<24)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := tr.Plan(img.W, img.H)
+		if err == nil {
+			err = p.ApplyDecoded(img, dst)
+		}
+		img.Release()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPreprocess320x240PNG(b *testing.B) {
+	benchPreprocess(b, readRef(b, "scene320x240.png"))
+}
+
+func BenchmarkPreprocess1920x1080JPEG(b *testing.B) {
+	benchPreprocess(b, photoJPEG(b))
 }
 
 // Per-kernel figures, to see where the time goes.
@@ -82,10 +119,19 @@ func BenchmarkResize320x240To341x256(b *testing.B) {
 }
 
 func BenchmarkDecode320x240PNG(b *testing.B) {
-	data := readRef(b, "scene320x240.png")
+	for _, fast := range []bool{true, false} {
+		name := "fast"
+		if !fast {
+			name = "image-png"
+		}
+		b.Run(name, func(b *testing.B) { benchDecode(b, readRef(b, "scene320x240.png"), fast) })
+	}
+}
+
+func benchDecode(b *testing.B, data []byte, fast bool) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, err := Decode(data, 1<<24); err != nil {
+		if _, err := decode(data, 1<<24, decodeOptions{fastPNG: fast}); err != nil {
 			b.Fatal(err)
 		}
 	}

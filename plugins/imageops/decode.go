@@ -19,18 +19,46 @@ import (
 // an image of more than maxPixels pixels (or more than MaxPixels) is rejected
 // before any pixel memory is allocated.
 func Decode(data []byte, maxPixels int) (RGB, error) {
+	return decode(data, maxPixels, decodeOptions{fastPNG: true})
+}
+
+func decode(data []byte, maxPixels int, opt decodeOptions) (RGB, error) {
+	opt.keepYCbCr = false
+	img, _, err := decodeImage(data, maxPixels, opt)
+	return img, err
+}
+
+type decodeOptions struct {
+	// fastPNG takes the fast route for the PNGs it knows (false: every
+	// PNG through image/png, the reference the fast route is tested with).
+	fastPNG bool
+	// reuse takes the pixel memory from bufPool (see DecodeForTransform).
+	reuse bool
+	// keepYCbCr returns a colour JPEG's planes unconverted, for the fused
+	// transform to convert only the part it reads.
+	keepYCbCr bool
+}
+
+// decodeImage is Decode; with opt.keepYCbCr a colour JPEG comes back as
+// ycc (and img is empty).
+func decodeImage(data []byte, maxPixels int, opt decodeOptions) (img RGB, ycc *image.YCbCr, err error) {
 	if maxPixels <= 0 {
-		return RGB{}, errors.New("imageops: decode: the pixel limit must be positive")
+		return RGB{}, nil, errors.New("imageops: decode: the pixel limit must be positive")
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return RGB{}, fmt.Errorf("imageops: decode: reading the image header: %w", err)
+		return RGB{}, nil, fmt.Errorf("imageops: decode: reading the image header: %w", err)
 	}
 	if err := checkSize(cfg.Width, cfg.Height); err != nil {
-		return RGB{}, fmt.Errorf("imageops: decode: %s image: %w", format, err)
+		return RGB{}, nil, fmt.Errorf("imageops: decode: %s image: %w", format, err)
 	}
 	if cfg.Width*cfg.Height > maxPixels {
-		return RGB{}, fmt.Errorf("imageops: decode: %dx%d %s image has more than the %d pixels allowed", cfg.Width, cfg.Height, format, maxPixels)
+		return RGB{}, nil, fmt.Errorf("imageops: decode: %dx%d %s image has more than the %d pixels allowed", cfg.Width, cfg.Height, format, maxPixels)
+	}
+	if format == "png" && opt.fastPNG {
+		if img, ok := decodePNG(data, opt.reuse); ok {
+			return img, nil, nil
+		}
 	}
 	// Decode with the named decoder rather than image.Decode, so a format some
 	// other package registers does not become reachable from plugins.
@@ -43,19 +71,22 @@ func Decode(data []byte, maxPixels int) (RGB, error) {
 	case "gif":
 		m, err = gif.Decode(bytes.NewReader(data))
 	default:
-		return RGB{}, fmt.Errorf("imageops: decode: unsupported image format %q (want JPEG, PNG or GIF)", format)
+		return RGB{}, nil, fmt.Errorf("imageops: decode: unsupported image format %q (want JPEG, PNG or GIF)", format)
 	}
 	if err != nil {
-		return RGB{}, fmt.Errorf("imageops: decode: %s: %w", format, err)
+		return RGB{}, nil, fmt.Errorf("imageops: decode: %s: %w", format, err)
 	}
 	if p, ok := m.(*image.Paletted); ok && format == "gif" {
 		m = gifScreen(p, cfg.Width, cfg.Height)
 	}
 	b := m.Bounds()
 	if err := checkSize(b.Dx(), b.Dy()); err != nil || b.Dx()*b.Dy() > maxPixels {
-		return RGB{}, fmt.Errorf("imageops: decode: %s image decoded to %dx%d, beyond its header or the limit", format, b.Dx(), b.Dy())
+		return RGB{}, nil, fmt.Errorf("imageops: decode: %s image decoded to %dx%d, beyond its header or the limit", format, b.Dx(), b.Dy())
 	}
-	return toRGB(m), nil
+	if y, ok := m.(*image.YCbCr); ok && opt.keepYCbCr {
+		return RGB{}, y, nil
+	}
+	return toRGB(m), nil, nil
 }
 
 // gifScreen places a GIF's first frame on the logical screen, as PIL does:

@@ -55,81 +55,109 @@ func clampByte(v int32) uint8 {
 
 // ycbcrToRGB converts a decoded JPEG into out (already sized).
 func ycbcrToRGB(m *image.YCbCr, out RGB) {
+	c := newYCbCrRows(m)
+	for y := 0; y < out.H; y++ {
+		c.row(y, out.Pix[y*out.W*3:][:out.W*3], 0, out.W)
+	}
+}
+
+// ycbcrRows converts a JPEG's planes to RGB a row at a time, and only the
+// columns asked for, so that the fused transform converts only what it
+// reads (for a 1920×1080 photo cropped to the centre, about half).
+type ycbcrRows struct {
+	m      *image.YCbCr
+	w, h   int
+	hs, vs int // chroma subsampling per axis
+	cw, ch int // the chroma planes' size as libjpeg sees it
+	fancy  bool
+	c0     int // the chroma planes' origin
+	// Per-row scratch: upsampled chroma and the vertical pass's sums.
+	cb, cr       []uint8
+	colCb, colCr []int32
+}
+
+func newYCbCrRows(m *image.YCbCr) *ycbcrRows {
 	b := m.Bounds()
-	w, h := out.W, out.H
+	c := &ycbcrRows{m: m, w: b.Dx(), h: b.Dy(), hs: 1, vs: 1}
 	// Chroma scale per axis and the chroma plane's size as libjpeg sees it:
 	// the image's size divided by the factor, rounded up.
-	hs, vs := 1, 1
 	switch m.SubsampleRatio {
 	case image.YCbCrSubsampleRatio422:
-		hs = 2
+		c.hs = 2
 	case image.YCbCrSubsampleRatio420:
-		hs, vs = 2, 2
+		c.hs, c.vs = 2, 2
 	case image.YCbCrSubsampleRatio440:
-		vs = 2
+		c.vs = 2
 	case image.YCbCrSubsampleRatio411:
-		hs = 4
+		c.hs = 4
 	case image.YCbCrSubsampleRatio410:
-		hs, vs = 4, 2
+		c.hs, c.vs = 4, 2
 	}
-	cw := (w + hs - 1) / hs
-	ch := (h + vs - 1) / vs
+	c.cw = (c.w + c.hs - 1) / c.hs
+	c.ch = (c.h + c.vs - 1) / c.vs
 	// libjpeg interpolates only 2× factors, and only when the chroma plane
 	// is wider than 2 samples; otherwise it replicates, as Go does.
-	fancy := (hs <= 2 && vs <= 2) && (hs == 2 || vs == 2) && cw > 2
-	cb := make([]uint8, w)
-	cr := make([]uint8, w)
+	c.fancy = (c.hs <= 2 && c.vs <= 2) && (c.hs == 2 || c.vs == 2) && c.cw > 2
+	c.cb, c.cr = make([]uint8, c.w), make([]uint8, c.w)
+	c.colCb, c.colCr = make([]int32, c.cw), make([]int32, c.cw)
 	// The chroma plane's origin: the decoder returns images at (0,0), but
 	// compute it from COffset so a sub-image would also work.
-	c0 := m.COffset(b.Min.X, b.Min.Y)
-	crow := func(plane []uint8, r int) []uint8 { return plane[c0+r*m.CStride:][:cw] }
-	colCb := make([]int32, cw)
-	colCr := make([]int32, cw)
-	for y := 0; y < h; y++ {
-		cy := y / vs
-		switch {
-		case !fancy:
-			rowCb, rowCr := crow(m.Cb, cy), crow(m.Cr, cy)
-			for x := 0; x < w; x++ {
-				cb[x], cr[x] = rowCb[x/hs], rowCr[x/hs]
-			}
-		case vs == 2:
-			// Vertical pass: 3 × the nearer chroma row + the next nearer
-			// one (above for even output rows, below for odd), the image
-			// edge replicated.
-			ny := cy - 1
-			if y%2 == 1 {
-				ny = cy + 1
-			}
-			ny = clampInt(ny, 0, ch-1)
-			near, far := crow(m.Cb, cy), crow(m.Cb, ny)
-			nearR, farR := crow(m.Cr, cy), crow(m.Cr, ny)
-			for i := 0; i < cw; i++ {
-				colCb[i] = 3*int32(near[i]) + int32(far[i])
-				colCr[i] = 3*int32(nearR[i]) + int32(farR[i])
-			}
-			if hs == 2 {
-				// h2v2: sums carry weight 4, the horizontal step another 4.
-				upsample2(cb, colCb, 8, 7, 4)
-				upsample2(cr, colCr, 8, 7, 4)
-			} else {
-				// h1v2: rounding bias 1 for the upper row, 2 for the lower.
-				bias := int32(1 + y%2)
-				for x := 0; x < w; x++ {
-					cb[x] = uint8((colCb[x] + bias) >> 2)
-					cr[x] = uint8((colCr[x] + bias) >> 2)
-				}
-			}
-		default: // h2v1
-			rowCb, rowCr := crow(m.Cb, cy), crow(m.Cr, cy)
-			for i := 0; i < cw; i++ {
-				colCb[i], colCr[i] = int32(rowCb[i]), int32(rowCr[i])
-			}
-			upsample2(cb, colCb, 1, 2, 2)
-			upsample2(cr, colCr, 1, 2, 2)
+	c.c0 = m.COffset(b.Min.X, b.Min.Y)
+	return c
+}
+
+func (c *ycbcrRows) crow(plane []uint8, r int) []uint8 { return plane[c.c0+r*c.m.CStride:][:c.cw] }
+
+// row converts columns [x0, x1) of row y into dst (the whole row's RGB,
+// indexed from column 0; the other columns are left alone).
+func (c *ycbcrRows) row(y int, dst []uint8, x0, x1 int) {
+	m, w, hs, vs := c.m, c.w, c.hs, c.vs
+	cb, cr, colCb, colCr := c.cb, c.cr, c.colCb, c.colCr
+	cy := y / vs
+	switch {
+	case !c.fancy:
+		rowCb, rowCr := c.crow(m.Cb, cy), c.crow(m.Cr, cy)
+		for x := x0; x < x1; x++ {
+			cb[x], cr[x] = rowCb[x/hs], rowCr[x/hs]
 		}
-		convertRow(out.Pix[y*w*3:][:w*3], m.Y[m.YOffset(b.Min.X, b.Min.Y+y):][:w], cb, cr)
+	case vs == 2:
+		// Vertical pass: 3 × the nearer chroma row + the next nearer
+		// one (above for even output rows, below for odd), the image
+		// edge replicated.
+		ny := cy - 1
+		if y%2 == 1 {
+			ny = cy + 1
+		}
+		ny = clampInt(ny, 0, c.ch-1)
+		near, far := c.crow(m.Cb, cy), c.crow(m.Cb, ny)
+		nearR, farR := c.crow(m.Cr, cy), c.crow(m.Cr, ny)
+		for i := 0; i < c.cw; i++ {
+			colCb[i] = 3*int32(near[i]) + int32(far[i])
+			colCr[i] = 3*int32(nearR[i]) + int32(farR[i])
+		}
+		if hs == 2 {
+			// h2v2: sums carry weight 4, the horizontal step another 4.
+			upsample2(cb, colCb, 8, 7, 4)
+			upsample2(cr, colCr, 8, 7, 4)
+		} else {
+			// h1v2: rounding bias 1 for the upper row, 2 for the lower.
+			bias := int32(1 + y%2)
+			for x := x0; x < x1; x++ {
+				cb[x] = uint8((colCb[x] + bias) >> 2)
+				cr[x] = uint8((colCr[x] + bias) >> 2)
+			}
+		}
+	default: // h2v1
+		rowCb, rowCr := c.crow(m.Cb, cy), c.crow(m.Cr, cy)
+		for i := 0; i < c.cw; i++ {
+			colCb[i], colCr[i] = int32(rowCb[i]), int32(rowCr[i])
+		}
+		upsample2(cb, colCb, 1, 2, 2)
+		upsample2(cr, colCr, 1, 2, 2)
 	}
+	b := m.Bounds()
+	ys := m.Y[m.YOffset(b.Min.X, b.Min.Y+y):][:w]
+	convertRow(dst[3*x0:3*x1], ys[x0:x1], cb[x0:x1], cr[x0:x1])
 }
 
 // convertRow converts one row of luma and (upsampled) chroma samples.

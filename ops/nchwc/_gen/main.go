@@ -21,10 +21,25 @@
 //	    ow floats per input lane (32: one half of a block pair, the caller
 //	    offsets w, bias, y and z for the second half).
 //
-// Epilogue (both): + z when flags&1, clamp to [lo, hi] when flags&2 (NaN
+// The first-layer kernels read a plain NCHW input (few channels, e.g. RGB)
+// and write blocked output; the filter holds, per output block group,
+// [IC][KH][KW][16·blocks] (see conv_nchw.go):
+//
+//	conv512NchwN<nb>R<r>S<s>(a *kArgs), nb = 1..4, r = 1..24/nb capped at 12
+//	    AVX-512: per tap (input channel, kernel row, kernel column) load
+//	    nb filter vectors, then for each pixel j broadcast the input value
+//	    j·s floats along the row and make nb FMAs.
+//	conv256NchwW<ow>R<r>S<s>(a *kArgs), ow = 16, 32, 48, 64; r = 1..6
+//	    AVX2 + FMA: one output block × r pixels from a filter of ow floats
+//	    per tap (the caller offsets w, bias, y and z for the other blocks).
+//
+// kArgs' icb, icbS then count and separate input channels (planes), and
+// kwS is the dilation in bytes.
+//
+// Epilogue (all): + z when flags&1, clamp to [lo, hi] when flags&2 (NaN
 // kept), store. Then the next segment: x advances r·s pixels, y and z r.
-// Kernels are reached through the generated switches convKernel512 and
-// convKernel256.
+// Kernels are reached through the generated switches convKernel512,
+// convKernel256, convKernelNCHW512 and convKernelNCHW256.
 package main
 
 import (
@@ -75,13 +90,20 @@ const (
 // kernel is one generated function.
 type kernel struct {
 	avx512 bool
-	nb     int // AVX-512: output blocks (zmm per pixel)
-	ow     int // filter floats per input lane
-	r      int // output pixels
-	s      int // input pixels between output pixels
+	nchw   bool // first-layer kernel: NCHW input, one value per tap
+	nb     int  // AVX-512: output blocks (zmm per pixel)
+	ow     int  // filter floats per input lane
+	r      int  // output pixels
+	s      int  // input pixels between output pixels
 }
 
 func (k kernel) name() string {
+	if k.nchw && k.avx512 {
+		return fmt.Sprintf("conv512NchwN%dR%dS%d", k.nb, k.r, k.s)
+	}
+	if k.nchw {
+		return fmt.Sprintf("conv256NchwW%dR%dS%d", k.ow, k.r, k.s)
+	}
 	if k.avx512 {
 		return fmt.Sprintf("conv512N%dR%dS%d", k.nb, k.r, k.s)
 	}
@@ -100,7 +122,9 @@ func (k kernel) vecs() int {
 // lanes) so that at least 8 independent FMA chains are in flight: FMA
 // latency 4 × 2 pipes.
 func (k kernel) sets() int {
-	if k.r*k.vecs() < 8 {
+	// First-layer kernels have no lanes to alternate over; their segments
+	// are long (first layers are wide) so the chains are many anyway.
+	if !k.nchw && k.r*k.vecs() < 8 {
 		return 2
 	}
 	return 1
@@ -141,11 +165,10 @@ func (k kernel) emit(g *gen) {
 	g.f("\tMOVQ CX, SI")
 	g.f("\tMOVQ %d(AX), DX", offW)
 	g.f("\tMOVQ %d(AX), R15", offBias)
-	tmp0, tmp1 := k.reg(28), k.reg(29)
+	tmps := []string{"Z28", "Z29", "Z30", "Z31"}
 	if !k.avx512 {
-		tmp0, tmp1 = "Y12", "Y13"
+		tmps = []string{"Y12", "Y13"}
 	}
-	tmps := []string{tmp0, tmp1}
 	for v := 0; v < k.vecs(); v++ {
 		g.f("\tVMOVUPS %d(R15), %s", v*vb, tmps[v])
 	}
@@ -170,7 +193,10 @@ func (k kernel) emit(g *gen) {
 	g.f("\tMOVQ R11, R12")
 	g.f("\tMOVQ %d(AX), R10", offKW)
 	g.f("kw:")
-	if unroll == 16 {
+	if k.nchw {
+		k.tap(g)
+		g.f("\tADDQ $%d, DX", k.ow*4)
+	} else if unroll == 16 {
 		for i := 0; i < 16; i++ {
 			k.lane(g, i)
 		}
@@ -207,7 +233,11 @@ func (k kernel) emit(g *gen) {
 	k.epilogue(g, vb)
 	// Next segment: r pixels on (z is only dereferenced when flags say
 	// so, so advancing a nil z is harmless).
-	g.f("\tADDQ $%d, CX", k.r*k.s*64)
+	px := 64 // bytes per input pixel
+	if k.nchw {
+		px = 4
+	}
+	g.f("\tADDQ $%d, CX", k.r*k.s*px)
 	g.f("\tADDQ $%d, DI", k.r*64)
 	g.f("\tADDQ $%d, R13", k.r*64)
 	g.f("\tDECQ BX")
@@ -255,15 +285,46 @@ func (k kernel) lane(g *gen, i int) {
 	}
 }
 
+// tap emits one tap of a first-layer kernel (R12: the input value of the
+// first pixel, DX: the tap's filter).
+func (k kernel) tap(g *gen) {
+	if k.avx512 {
+		for v := 0; v < k.nb; v++ {
+			g.f("\tVMOVUPS %d(DX), Z%d", 64*v, 24+v)
+		}
+		for j := 0; j < k.r; j++ {
+			b := 28 + j%4
+			g.f("\tVBROADCASTSS %d(R12), Z%d", j*k.s*4, b)
+			for v := 0; v < k.nb; v++ {
+				g.f("\tVFMADD231PS Z%d, Z%d, %s", b, 24+v, k.acc(0, j, v))
+			}
+		}
+		return
+	}
+	g.f("\tVMOVUPS 0(DX), Y12")
+	g.f("\tVMOVUPS 32(DX), Y13")
+	for j := 0; j < k.r; j++ {
+		b := fmt.Sprintf("Y%d", 14+j%2)
+		g.f("\tVBROADCASTSS %d(R12), %s", j*k.s*4, b)
+		g.f("\tVFMADD231PS Y12, %s, %s", b, k.acc(0, j, 0))
+		g.f("\tVFMADD231PS Y13, %s, %s", b, k.acc(0, j, 1))
+	}
+}
+
 // epilogue adds the residual, clamps and stores set 0's accumulators.
-// Vector v of pixel j lives at j·64 + v·vb bytes, except AVX-512's second
-// block, which is one output plane (R14 bytes) further.
+// Vector v of pixel j lives at j·64 + v·vb bytes, except AVX-512's blocks
+// v ≥ 1, which are v output planes (R14 bytes each) further (DX = 3·R14
+// for the fourth: the filter pointer is free by now).
 func (k kernel) epilogue(g *gen, vb int) {
 	mem := func(base string, j, v int) string {
-		if k.avx512 && v == 1 {
-			return fmt.Sprintf("%d(%s)(R14*1)", j*64, base)
+		if k.avx512 && v > 0 {
+			idx := [4]string{"", "R14*1", "R14*2", "DX*1"}[v]
+			return fmt.Sprintf("%d(%s)(%s)", j*64, base, idx)
 		}
 		return fmt.Sprintf("%d(%s)", j*64+v*vb, base)
+	}
+	if k.avx512 && k.nb > 3 {
+		g.f("\tLEAQ (R14)(R14*2), DX")
 	}
 	g.f("\tMOVQ %d(AX), R15", offFlags)
 	g.f("\tTESTQ $1, R15")
@@ -349,9 +410,14 @@ func main() {
 	t256.f("default: panic(\"nchwc: no AVX2 conv kernel for this segment\")")
 	t256.f("}")
 	t256.f("}")
+	n512, n256 := emitNCHW(&s, &d)
 	d.Write(t512.Bytes())
 	d.f("")
 	d.Write(t256.Bytes())
+	d.f("")
+	d.Write(n512.Bytes())
+	d.f("")
+	d.Write(n256.Bytes())
 	src, err := format.Source(d.Bytes())
 	if err != nil {
 		panic(err)
@@ -362,4 +428,47 @@ func main() {
 	if err := os.WriteFile("ops/nchwc/conv_amd64.go", src, 0o644); err != nil {
 		panic(err)
 	}
+}
+
+// emitNCHW writes the first-layer kernels into s, their declarations into
+// d, and returns their dispatch switches.
+func emitNCHW(s, d *gen) (t512, t256 gen) {
+	t512.f("// convKernelNCHW512 runs the AVX-512 first-layer kernel for r pixels of nb blocks at stride s.")
+	t512.f("func convKernelNCHW512(nb, s, r int, a *kArgs) {")
+	t512.f("switch (nb-1)<<6 | (s-1)<<5 | r {")
+	for nb := 1; nb <= 4; nb++ {
+		for st := 1; st <= 2; st++ {
+			for r := 1; r <= min(12, 24/nb); r++ {
+				k := kernel{avx512: true, nchw: true, nb: nb, ow: 16 * nb, r: r, s: st}
+				k.emit(s)
+				d.f("//go:noescape")
+				d.f("func %s(a *kArgs)", k.name())
+				d.f("")
+				t512.f("case %d: %s(a)", (nb-1)<<6|(st-1)<<5|r, k.name())
+			}
+		}
+	}
+	t512.f("default: panic(\"nchwc: no AVX-512 first-layer conv kernel for this segment\")")
+	t512.f("}")
+	t512.f("}")
+	t256.f("// convKernelNCHW256 runs the AVX2 first-layer kernel for r pixels of one block at")
+	t256.f("// stride s from a filter of ow (16 per block of the group) floats per tap.")
+	t256.f("func convKernelNCHW256(ow, s, r int, a *kArgs) {")
+	t256.f("switch (ow/16-1)<<6 | (s-1)<<5 | r {")
+	for ow := 16; ow <= 64; ow += 16 {
+		for st := 1; st <= 2; st++ {
+			for r := 1; r <= 6; r++ {
+				k := kernel{nchw: true, ow: ow, r: r, s: st}
+				k.emit(s)
+				d.f("//go:noescape")
+				d.f("func %s(a *kArgs)", k.name())
+				d.f("")
+				t256.f("case %d: %s(a)", (ow/16-1)<<6|(st-1)<<5|r, k.name())
+			}
+		}
+	}
+	t256.f("default: panic(\"nchwc: no AVX2 first-layer conv kernel for this segment\")")
+	t256.f("}")
+	t256.f("}")
+	return t512, t256
 }

@@ -52,8 +52,8 @@ func TestPluginErrors(t *testing.T) {
 	}{
 		{"no image", nil, abi.Message{{Name: "content_type", Bytes: []byte("image/png")}}, "request body"},
 		{"two fields", nil, abi.Message{{Name: "a", Bytes: png}, {Name: "b", Bytes: png}}, "single form field"},
-		{"not an image", nil, request([]byte("hello"), "text/plain"), "decode image"},
-		{"truncated", nil, request(png[:len(png)/3], "image/png"), "decode image"},
+		{"not an image", nil, request([]byte("hello"), "text/plain"), "decode"},
+		{"truncated", nil, request(png[:len(png)/3], "image/png"), "decode"},
 		{"bad resize", map[string]string{"resize": "0"}, request(png, ""), "resize"},
 		{"huge crop", map[string]string{"crop": "100000"}, request(png, ""), "crop"},
 		{"resize not a number", map[string]string{"resize": "big"}, request(png, ""), "not an integer"},

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -125,12 +127,58 @@ func TestWasmBadImage(t *testing.T) {
 	p := loadWasm(t, nil)
 	png := readRef(t, "scene320x240.png")
 	_, err := p.Process(context.Background(), request(png[:1000], "image/png"))
-	if err == nil || !strings.Contains(err.Error(), "imagenet-preprocess") || !strings.Contains(err.Error(), "decode image") {
+	if err == nil || !strings.Contains(err.Error(), "imagenet-preprocess") || !strings.Contains(err.Error(), "decode") {
 		t.Fatalf("truncated PNG: error %v", err)
 	}
 	if _, err := p.Process(context.Background(), abi.Message{{Name: "body", Bytes: png}}); err != nil {
 		t.Fatalf("after an error: %v", err)
 	}
+}
+
+// Hostile uploads through the real host, with a small memory cap: each call
+// fails with an error (never a trap or a host allocation of the declared
+// size) and the next call on the same instance succeeds.
+func TestWasmHostileImages(t *testing.T) {
+	p := loadWasmConfig(t, plugins.Config{MemoryLimitMiB: 32})
+	good := readRef(t, "scene320x240.png")
+	for _, c := range []struct {
+		name string
+		body []byte
+		want string
+	}{
+		{"6000x6000 header", pngHeader(6000, 6000), "more than"}, // 103 MiB of RGB over a 32 MiB cap
+		{"65536x65536 header", pngHeader(65536, 65536), "decode"},
+		{"zero width", pngHeader(0, 10), "decode"},
+		{"truncated", good[:len(good)/2], "decode"},
+		{"garbage", []byte("\x89PNG\r\n\x1a\n this is not a PNG at all"), "decode"},
+		{"empty", []byte{}, "no bytes"},
+		{"one byte", []byte{0xff}, "decode"},
+	} {
+		_, err := p.Process(context.Background(), request(c.body, "image/png"))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+		if _, err := p.Process(context.Background(), request(good, "image/png")); err != nil {
+			t.Fatalf("after %s: %v", c.name, err)
+		}
+	}
+}
+
+// pngHeader is a PNG whose IHDR declares an 8-bit RGB w×h image over a
+// tiny IDAT, checksums valid (from the PNG specification).
+func pngHeader(w, h uint32) []byte {
+	b := []byte("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
+		start := len(b)
+		b = append(append(b, typ...), data...)
+		b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start:]))
+	}
+	ihdr := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, w), h)
+	chunk("IHDR", append(ihdr, 8, 2, 0, 0, 0))
+	chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}) // zlib of nothing
+	chunk("IEND", nil)
+	return b
 }
 
 // Per-call cost through the host (decode, resize, crop and normalise run as

@@ -1,9 +1,6 @@
-package main
+package imageops
 
-import (
-	"bytes"
-	"testing"
-)
+import "testing"
 
 // Expected values printed by torchvision 0.14.1 (Debian python3-torchvision):
 // transforms.functional._compute_resized_output_size((h, w), [size]).
@@ -26,9 +23,9 @@ func TestResizedSizeMatchesTorchvision(t *testing.T) {
 		{500, 333, 160, 240, 160},
 		{299, 299, 342, 342, 342},
 	} {
-		nw, nh := resizedSize(c.w, c.h, c.size)
+		nw, nh := ResizedSize(c.w, c.h, c.size)
 		if nw != c.nw || nh != c.nh {
-			t.Errorf("resizedSize(%d, %d, %d) = %dx%d, torchvision %dx%d", c.w, c.h, c.size, nw, nh, c.nw, c.nh)
+			t.Errorf("ResizedSize(%d, %d, %d) = %dx%d, torchvision %dx%d", c.w, c.h, c.size, nw, nh, c.nw, c.nh)
 		}
 	}
 }
@@ -54,40 +51,16 @@ func TestCenterCropMatchesTorchvision(t *testing.T) {
 		{3, 3, 5, 0, 0, 1, 1, 3, 3},
 		{2, 9, 5, 0, 2, 1, 0, 2, 5},
 	} {
-		p := centerCrop(c.w, c.h, c.crop)
+		p := CenterCrop(c.w, c.h, c.crop)
 		sx, ox := max(p.X-p.PadL, 0), max(p.PadL-p.X, 0)
 		sy, oy := max(p.Y-p.PadT, 0), max(p.PadT-p.Y, 0)
 		vw, vh := min(c.w-sx, c.crop-ox), min(c.h-sy, c.crop-oy)
 		if sx != c.sx || sy != c.sy || ox != c.ox || oy != c.oy || vw != c.vw || vh != c.vh {
-			t.Errorf("centerCrop(%d, %d, %d) = %+v: shows (%d,%d) at (%d,%d), %dx%d; torchvision (%d,%d) at (%d,%d), %dx%d",
+			t.Errorf("CenterCrop(%d, %d, %d) = %+v: shows (%d,%d) at (%d,%d), %dx%d; torchvision (%d,%d) at (%d,%d), %dx%d",
 				c.w, c.h, c.crop, p, sx, sy, ox, oy, vw, vh, c.sx, c.sy, c.ox, c.oy, c.vw, c.vh)
 		}
-		if want := c.crop > c.w || c.crop > c.h; p.padded() != want {
-			t.Errorf("centerCrop(%d, %d, %d): padded %v, want %v", c.w, c.h, c.crop, p.padded(), want)
+		if want := c.crop > c.w || c.crop > c.h; p.Padded() != want {
+			t.Errorf("CenterCrop(%d, %d, %d): padded %v, want %v", c.w, c.h, c.crop, p.Padded(), want)
 		}
-	}
-}
-
-// padCrop by hand: a 2×1 image (pixels A, B) cropped to 3×3 gets one black
-// row above and one below ((3−1)//2 = 1 above, (3−1+1)//2 = 1 below) and a
-// black column on the right only ((3−2)//2 = 0 left, 1 right).
-func TestPadCrop(t *testing.T) {
-	pix := []byte{1, 2, 3, 4, 5, 6}
-	p := centerCrop(2, 1, 3)
-	got := padCrop(pix, 2, 1, 3, p)
-	want := []byte{
-		0, 0, 0, 0, 0, 0, 0, 0, 0,
-		1, 2, 3, 4, 5, 6, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0,
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("padCrop = %v, want %v", got, want)
-	}
-	// 3×1 image, crop 2: no horizontal padding, X = round(1/2) = 0; one
-	// black row below ((2−1)//2 = 0 above, 1 below).
-	pix = []byte{1, 1, 1, 2, 2, 2, 3, 3, 3}
-	p = centerCrop(3, 1, 2)
-	if got, want := padCrop(pix, 3, 1, 2, p), []byte{1, 1, 1, 2, 2, 2, 0, 0, 0, 0, 0, 0}; !bytes.Equal(got, want) {
-		t.Errorf("padCrop(3x1, 2) with %+v = %v, want %v", p, got, want)
 	}
 }

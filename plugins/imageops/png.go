@@ -1,0 +1,267 @@
+package imageops
+
+import (
+	"encoding/binary"
+	"hash/adler32"
+	"hash/crc32"
+	"strconv"
+)
+
+// decodePNG decodes the PNGs photos and screenshots usually are — 8-bit RGB
+// or RGBA, not interlaced, no palette or transparency chunks — straight into
+// RGB, with our own inflate and unfiltering. It is only a faster route to
+// what image/png gives: ok is false for any other PNG and for anything it
+// does not accept (a bad checksum, trailing data, a stream compress/flate
+// might read differently), and the caller then decodes with image/png, so
+// errors and unusual files get the standard library's answer. It is fuzzed
+// against image/png (FuzzDecodePNG).
+func decodePNG(data []byte, reuse bool) (img RGB, ok bool) {
+	const sig = "\x89PNG\r\n\x1a\n"
+	if len(data) < len(sig) || string(data[:len(sig)]) != sig {
+		return RGB{}, false
+	}
+	c := chunks{data: data, pos: len(sig)}
+	typ, body, ok := c.next()
+	if !ok || typ != "IHDR" || len(body) != 13 {
+		return RGB{}, false
+	}
+	w, h := int(binary.BigEndian.Uint32(body)), int(binary.BigEndian.Uint32(body[4:]))
+	depth, colour := body[8], body[9]
+	if checkSize(w, h) != nil || depth != 8 || (colour != 2 && colour != 6) || body[10] != 0 || body[11] != 0 || body[12] != 0 {
+		return RGB{}, false
+	}
+	bpp := 3
+	if colour == 6 {
+		bpp = 4
+	}
+	// Ancillary chunks up to the image data; a palette or transparency
+	// changes what image/png returns, so those go to it.
+	for {
+		if typ, body, ok = c.next(); !ok {
+			return RGB{}, false
+		}
+		if typ == "IDAT" {
+			break
+		}
+		if typ == "IHDR" || typ == "PLTE" || typ == "tRNS" || typ == "IEND" {
+			return RGB{}, false
+		}
+	}
+	// The zlib stream: the consecutive IDAT chunks' data, joined unless it
+	// is a single chunk (then the 16 bytes that follow in data, which any
+	// well-formed file has, serve as inflate's padding).
+	start, n := c.pos-4-len(body), len(body)
+	stream := data[start:]
+	single := true
+	for {
+		save := c.pos
+		typ, body, ok := c.next()
+		if !ok {
+			return RGB{}, false
+		}
+		if typ != "IDAT" {
+			c.pos = save
+			break
+		}
+		if single {
+			joined := getBuf(2*n + len(body) + inflatePad)[:0]
+			defer func() { putBuf(joined) }()
+			stream = append(joined, data[start:start+n]...)
+			single = false
+		}
+		stream = append(stream, body...)
+		n += len(body)
+	}
+	switch {
+	case !single:
+		stream = append(stream, make([]byte, inflatePad)...)
+	case len(stream) < n+inflatePad:
+		stream = append(stream[:n:n], make([]byte, inflatePad)...) // a copy: data is not ours
+	}
+	stride := w * bpp
+	raw := getBuf(h * (1 + stride))
+	defer putBuf(raw)
+	if !unzlib(stream, n, raw) {
+		return RGB{}, false
+	}
+	// The rest of the file up to IEND, checksums verified as image/png does.
+	for {
+		typ, body, ok := c.next()
+		if !ok || typ == "IHDR" || typ == "PLTE" || typ == "tRNS" {
+			return RGB{}, false
+		}
+		if typ == "IEND" {
+			if len(body) != 0 {
+				return RGB{}, false
+			}
+			break
+		}
+	}
+	img = RGB{W: w, H: h}
+	if reuse {
+		img.Pix = getBuf(w * h * 3)
+	} else {
+		img.Pix = make([]uint8, w*h*3)
+	}
+	if !unfilterRGB(img, raw, bpp) {
+		if reuse {
+			putBuf(img.Pix)
+		}
+		return RGB{}, false
+	}
+	return img, true
+}
+
+// chunks walks a PNG's chunks, checking each one's length and CRC.
+type chunks struct {
+	data []byte
+	pos  int
+}
+
+func (c *chunks) next() (typ string, body []byte, ok bool) {
+	if len(c.data)-c.pos < 12 {
+		return "", nil, false
+	}
+	n := binary.BigEndian.Uint32(c.data[c.pos:])
+	if n > 0x7fffffff || uint64(n) > uint64(len(c.data)-c.pos-12) {
+		return "", nil, false
+	}
+	end := c.pos + 8 + int(n)
+	if crc32.ChecksumIEEE(c.data[c.pos+4:end]) != binary.BigEndian.Uint32(c.data[end:]) {
+		return "", nil, false
+	}
+	typ, body = string(c.data[c.pos+4:c.pos+8]), c.data[c.pos+8:end]
+	c.pos = end + 4
+	return typ, body, true
+}
+
+// unzlib inflates a zlib stream in[:n] (followed by inflatePad bytes) that
+// must fill out exactly and end exactly at n, with a valid checksum, as
+// image/png requires.
+func unzlib(in []byte, n int, out []byte) bool {
+	if n < 2+4 {
+		return false
+	}
+	cmf, flg := in[0], in[1]
+	if cmf&0x0f != 8 || cmf>>4 > 7 || (uint(cmf)<<8|uint(flg))%31 != 0 || flg&0x20 != 0 {
+		return false
+	}
+	used, err := inflate(in[2:], n-2, out)
+	if err != nil || 2+used+4 != n {
+		return false
+	}
+	return binary.BigEndian.Uint32(in[2+used:]) == adler32.Checksum(out)
+}
+
+// unfilterRGB reverses PNG's per-row filters of raw (h rows of a filter
+// byte and w·bpp bytes) and stores the RGB samples in img.
+func unfilterRGB(img RGB, raw []byte, bpp int) bool {
+	stride := img.W * bpp
+	prev := make([]byte, stride) // the row above the first is zeros
+	cur := prev
+	if bpp != 3 {
+		cur = make([]byte, stride)
+	}
+	for y := range img.H {
+		row := raw[y*(1+stride) : (y+1)*(1+stride)]
+		if bpp == 3 {
+			cur = img.Pix[y*stride : (y+1)*stride]
+		}
+		if !unfilterRow(cur, row[1:], prev, row[0], bpp) {
+			return false
+		}
+		if bpp != 3 {
+			dst := img.Pix[y*img.W*3 : (y+1)*img.W*3]
+			for x := range img.W {
+				copy(dst[3*x:3*x+3], cur[bpp*x:])
+			}
+			prev, cur = cur, prev
+		} else {
+			prev = cur
+		}
+	}
+	return true
+}
+
+// unfilterRow writes the unfiltered row into dst (which may not alias src or
+// prev); prev is the previous unfiltered row.
+func unfilterRow(dst, src, prev []byte, filter byte, bpp int) bool {
+	n := len(dst)
+	src, prev = src[:n], prev[:n]
+	switch filter {
+	case 0:
+		copy(dst, src)
+	case 1: // Sub
+		copy(dst[:bpp], src)
+		for i := bpp; i < n; i++ {
+			dst[i] = src[i] + dst[i-bpp]
+		}
+	case 2: // Up
+		// Eight bytes at a time: the low seven bits of each byte add
+		// without reaching the next byte, the top bits are added by xor.
+		const high = 0x8080808080808080
+		i := 0
+		for ; i+8 <= n; i += 8 {
+			a, b := binary.LittleEndian.Uint64(src[i:]), binary.LittleEndian.Uint64(prev[i:])
+			binary.LittleEndian.PutUint64(dst[i:], (a&^high)+(b&^high)^((a^b)&high))
+		}
+		for ; i < n; i++ {
+			dst[i] = src[i] + prev[i]
+		}
+	case 3: // Average
+		for i := 0; i < bpp; i++ {
+			dst[i] = src[i] + prev[i]/2
+		}
+		for i := bpp; i < n; i++ {
+			dst[i] = src[i] + uint8((int(dst[i-bpp])+int(prev[i]))/2)
+		}
+	case 4: // Paeth
+		if bpp == 3 {
+			paeth3(dst, src, prev)
+			return true
+		}
+		for i := 0; i < bpp; i++ {
+			dst[i] = src[i] + prev[i] // a = c = 0: b wins
+		}
+		for i := bpp; i < n; i++ {
+			dst[i] = src[i] + uint8(paeth(int(dst[i-bpp]), int(prev[i]), int(prev[i-bpp])))
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func abs(v int) int {
+	m := v >> (strconv.IntSize - 1) // branch-free: the sign is unpredictable
+	return (v ^ m) - m
+}
+
+// paeth3 is the Paeth filter for 3-byte pixels (8-bit RGB, the commonest
+// PNG), with each channel's left and upper-left samples kept in registers.
+func paeth3(dst, src, prev []byte) {
+	n := len(dst) / 3 * 3
+	dst, src, prev = dst[:n], src[:n], prev[:n]
+	var a0, a1, a2, c0, c1, c2 int // left, upper left: zero before the first pixel
+	for i := 0; i+2 < n; i += 3 {
+		b0, b1, b2 := int(prev[i]), int(prev[i+1]), int(prev[i+2])
+		a0 = int(src[i] + uint8(paeth(a0, b0, c0)))
+		a1 = int(src[i+1] + uint8(paeth(a1, b1, c1)))
+		a2 = int(src[i+2] + uint8(paeth(a2, b2, c2)))
+		dst[i], dst[i+1], dst[i+2] = uint8(a0), uint8(a1), uint8(a2)
+		c0, c1, c2 = b0, b1, b2
+	}
+}
+
+// paeth is PNG's predictor: whichever of a (left), b (above) and c (upper
+// left) is closest to a + b − c, ties going to a, then b.
+func paeth(a, b, c int) int {
+	pa, pb, pc := abs(b-c), abs(a-c), abs(a+b-2*c)
+	if pb < pa {
+		a, pa = b, pb
+	}
+	if pc < pa {
+		a = c
+	}
+	return a
+}

@@ -1,0 +1,92 @@
+package imageops
+
+import (
+	"image"
+	"sync"
+)
+
+// Decoding a photo needs a few buffers of hundreds of kilobytes; making them
+// new on every call costs zeroing and garbage collection more than the
+// decoding they serve. Buffers are reused across calls through bufPool.
+
+// maxPooled bounds the buffers kept for reuse, so that one huge upload does
+// not stay in memory after it is done with.
+const maxPooled = 16 << 20
+
+var bufPool sync.Pool // *[]byte
+
+// getBuf returns a buffer of n bytes, not cleared: callers overwrite it.
+func getBuf(n int) []byte {
+	if n <= maxPooled {
+		if p, ok := bufPool.Get().(*[]byte); ok {
+			if cap(*p) >= n {
+				return (*p)[:n]
+			}
+			bufPool.Put(p) // too small for this one; keep it for others
+		}
+	}
+	return make([]byte, n)
+}
+
+func putBuf(b []byte) {
+	if cap(b) > 0 && cap(b) <= maxPooled {
+		bufPool.Put(&b)
+	}
+}
+
+// Decoded is an image decoded for Plan.Apply by DecodeForTransform: RGB
+// pixels from a reused buffer, or a colour JPEG's planes, converted only
+// where the plan reads them. Release it when done.
+type Decoded struct {
+	W, H int
+	rgb  RGB
+	ycc  *image.YCbCr
+}
+
+// DecodeForTransform decodes as Decode does (same checks, same pixels), for
+// a Plan to be applied and the image then released.
+func DecodeForTransform(data []byte, maxPixels int) (*Decoded, error) {
+	img, ycc, err := decodeImage(data, maxPixels, decodeOptions{fastPNG: true, reuse: true, keepYCbCr: true})
+	if err != nil {
+		return nil, err
+	}
+	if ycc != nil {
+		b := ycc.Bounds()
+		return &Decoded{W: b.Dx(), H: b.Dy(), ycc: ycc}, nil
+	}
+	return &Decoded{W: img.W, H: img.H, rgb: img}, nil
+}
+
+// Release hands the pixel memory back for reuse; d must not be used after.
+func (d *Decoded) Release() {
+	if d.rgb.Pix != nil {
+		putBuf(d.rgb.Pix)
+	}
+	*d = Decoded{}
+}
+
+// source reads rows of RGB from an RGB image or converts them from YCbCr.
+type source struct {
+	w, h int
+	rgb  RGB
+	ycc  *ycbcrRows
+	buf  []uint8 // the converted row
+}
+
+func (d *Decoded) source() *source {
+	if d.ycc != nil {
+		return &source{w: d.W, h: d.H, ycc: newYCbCrRows(d.ycc), buf: make([]uint8, 3*d.W)}
+	}
+	return rgbSource(d.rgb)
+}
+
+func rgbSource(img RGB) *source { return &source{w: img.W, h: img.H, rgb: img} }
+
+// row returns row y, indexed from column 0, valid at least in [x0, x1).
+func (s *source) row(y, x0, x1 int) []uint8 {
+	if s.ycc == nil {
+		return s.rgb.Pix[y*s.w*3 : (y+1)*s.w*3]
+	}
+	s.ycc.row(y, s.buf, x0, x1)
+	return s.buf
+}

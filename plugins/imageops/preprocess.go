@@ -1,0 +1,320 @@
+package imageops
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Transform is torchvision's usual classification preprocessing of a PIL
+// image, fused into one kernel:
+//
+//	Compose([Resize(Resize), CenterCrop(Crop), ToTensor(), Normalize(Mean, Std)])
+//
+// Resize 0 leaves the size alone and Crop 0 keeps the whole (resized) image.
+// The result is bit for bit what Resize, Crop (with torchvision's zero
+// padding when Crop is larger than the image) and ToCHW give one after the
+// other, but only the pixels inside the crop are resampled, and the
+// normalisation is applied as each resampled row is stored.
+type Transform struct {
+	Resize, Crop int
+	Mean, Std    [3]float32
+}
+
+func (t Transform) check() error {
+	if t.Resize < 0 || t.Resize > MaxSide || t.Crop < 0 || t.Crop > MaxSide {
+		return fmt.Errorf("imageops: transform: resize %d and crop %d must lie in 0..%d", t.Resize, t.Crop, MaxSide)
+	}
+	for c := range 3 {
+		m, s := float64(t.Mean[c]), float64(t.Std[c])
+		if s == 0 || math.IsNaN(s) || math.IsNaN(m) || math.IsInf(m, 0) || math.IsInf(s, 0) {
+			return fmt.Errorf("imageops: transform: mean %v, std %v", t.Mean, t.Std)
+		}
+	}
+	return nil
+}
+
+// Plan is a Transform applied to one input size: what to resample and where
+// the result goes. Make it with Transform.Plan.
+type Plan struct {
+	t        Transform
+	inW, inH int
+	rw, rh   int // the resized size
+	// OutW×OutH is the output tensor's spatial size: [3, OutH, OutW].
+	OutW, OutH int
+	// The part of the output that shows the image, [ox0, ox1)×[oy0, oy1),
+	// and the resized pixel that lands at (ox0, oy0). The rest is padding.
+	ox0, ox1, oy0, oy1 int
+	rx0, ry0           int
+}
+
+// Plan checks the transform for a w×h input and works out the output size.
+// The resized image must be a valid image size even though it is never
+// made, so that Preprocess accepts exactly what Resize would.
+func (t Transform) Plan(w, h int) (Plan, error) {
+	if err := t.check(); err != nil {
+		return Plan{}, err
+	}
+	if err := checkSize(w, h); err != nil {
+		return Plan{}, err
+	}
+	p := Plan{t: t, inW: w, inH: h, rw: w, rh: h}
+	if t.Resize > 0 {
+		p.rw, p.rh = ResizedSize(w, h, t.Resize)
+		if err := checkSize(p.rw, p.rh); err != nil {
+			return Plan{}, fmt.Errorf("imageops: transform: resizing %dx%d to %d: %w", w, h, t.Resize, err)
+		}
+	}
+	p.OutW, p.OutH = p.rw, p.rh
+	p.ox1, p.oy1 = p.rw, p.rh
+	if t.Crop > 0 {
+		c := CenterCrop(p.rw, p.rh, t.Crop)
+		p.OutW, p.OutH = t.Crop, t.Crop
+		// Output x shows resized column x + X − PadL.
+		dx, dy := c.X-c.PadL, c.Y-c.PadT
+		p.ox0, p.ox1 = max(0, -dx), min(t.Crop, p.rw-dx)
+		p.oy0, p.oy1 = max(0, -dy), min(t.Crop, p.rh-dy)
+		p.rx0, p.ry0 = p.ox0+dx, p.oy0+dy
+	}
+	return p, nil
+}
+
+// OutBytes is the size of the output: 3·OutW·OutH little-endian float32.
+func (p Plan) OutBytes() int { return 3 * p.OutW * p.OutH * 4 }
+
+// Apply runs the plan on img (of the size the plan was made for), writing
+// the float32 CHW tensor little-endian into dst (OutBytes long), which may
+// be memory the caller does not own (a plugin's): it is written, never read.
+func (p Plan) Apply(img RGB, dst []byte) error {
+	if p.OutW == 0 {
+		return errors.New("imageops: transform: use Transform.Plan to make a plan")
+	}
+	if err := img.check(); err != nil {
+		return err
+	}
+	if img.W != p.inW || img.H != p.inH {
+		return fmt.Errorf("imageops: transform: the plan is for a %dx%d image, not %dx%d", p.inW, p.inH, img.W, img.H)
+	}
+	if len(dst) != p.OutBytes() {
+		return fmt.Errorf("imageops: transform: %d-byte output buffer, want %d", len(dst), p.OutBytes())
+	}
+	p.apply(rgbSource(img), dst)
+	return nil
+}
+
+// ApplyDecoded is Apply for an image from DecodeForTransform.
+func (p Plan) ApplyDecoded(d *Decoded, dst []byte) error {
+	if p.OutW == 0 {
+		return errors.New("imageops: transform: use Transform.Plan to make a plan")
+	}
+	if d == nil || d.W != p.inW || d.H != p.inH {
+		return fmt.Errorf("imageops: transform: the plan is for a %dx%d image", p.inW, p.inH)
+	}
+	if len(dst) != p.OutBytes() {
+		return fmt.Errorf("imageops: transform: %d-byte output buffer, want %d", len(dst), p.OutBytes())
+	}
+	p.apply(d.source(), dst)
+	return nil
+}
+
+func (p Plan) apply(src *source, dst []byte) {
+	st := newStore(p, dst)
+	st.fillPadding()
+	if p.ox0 >= p.ox1 || p.oy0 >= p.oy1 {
+		return // all padding
+	}
+	p.resample(src, st)
+}
+
+// Preprocess decodes data (as Decode does, within maxPixels) and applies t,
+// returning the [3, h, w] tensor's values.
+func Preprocess(data []byte, maxPixels int, t Transform) (vals []float32, w, h int, err error) {
+	if err := t.check(); err != nil {
+		return nil, 0, 0, err
+	}
+	img, err := DecodeForTransform(data, maxPixels)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	defer img.Release()
+	p, err := t.Plan(img.W, img.H)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	buf := make([]byte, p.OutBytes())
+	if err := p.ApplyDecoded(img, buf); err != nil {
+		return nil, 0, 0, err
+	}
+	vals = make([]float32, len(buf)/4)
+	for i := range vals {
+		vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))
+	}
+	return vals, p.OutW, p.OutH, nil
+}
+
+// store writes normalised rows into the output planes.
+type store struct {
+	lut        [3][256]uint32 // float32 bits of (v/255 − mean[c]) / std[c]
+	planes     [3][]byte
+	outW, outH int
+	ox0, ox1   int
+	oy0, oy1   int
+}
+
+func newStore(p Plan, dst []byte) *store {
+	st := &store{outW: p.OutW, outH: p.OutH, ox0: p.ox0, ox1: p.ox1, oy0: p.oy0, oy1: p.oy1}
+	n := 4 * p.OutW * p.OutH
+	for c := range 3 {
+		st.planes[c] = dst[c*n : (c+1)*n : (c+1)*n]
+		// Rounded after every operation, as torch does (see ToCHW).
+		for v := range 256 {
+			x := float32(float32(v) / 255)
+			x = float32(x - p.t.Mean[c])
+			st.lut[c][v] = math.Float32bits(float32(x / p.t.Std[c]))
+		}
+	}
+	return st
+}
+
+// fillPadding writes the value of a black pixel wherever the image does not
+// show: torchvision pads with zeros before normalising.
+func (st *store) fillPadding() {
+	for c := range 3 {
+		v := st.lut[c][0]
+		plane := st.planes[c]
+		for y := range st.outH {
+			row := plane[4*y*st.outW : 4*(y+1)*st.outW]
+			if y >= st.oy0 && y < st.oy1 {
+				fill32(row[:4*st.ox0], v)
+				fill32(row[4*st.ox1:], v)
+			} else {
+				fill32(row, v)
+			}
+		}
+	}
+}
+
+func fill32(b []byte, v uint32) {
+	for i := 0; i+3 < len(b); i += 4 {
+		binary.LittleEndian.PutUint32(b[i:], v)
+	}
+}
+
+// row stores one resampled RGB row (ox1−ox0 pixels, interleaved) at output
+// row y, planar.
+func (st *store) row(y int, rgb []uint8) {
+	n := st.ox1 - st.ox0
+	off := 4 * (y*st.outW + st.ox0)
+	r := st.planes[0][off : off+4*n]
+	g := st.planes[1][off : off+4*n]
+	b := st.planes[2][off : off+4*n]
+	rgb = rgb[:3*n]
+	lr, lg, lb := &st.lut[0], &st.lut[1], &st.lut[2]
+	for x := 0; x < n; x++ {
+		p := rgb[3*x : 3*x+3 : 3*x+3]
+		binary.LittleEndian.PutUint32(r[4*x:], lr[p[0]])
+		binary.LittleEndian.PutUint32(g[4*x:], lg[p[1]])
+		binary.LittleEndian.PutUint32(b[4*x:], lb[p[2]])
+	}
+}
+
+// row2 is row for the two-tap vertical pass (every enlargement): the
+// resampled pixel goes straight to the planes, without an RGB row between.
+func (st *store) row2(y int, r0, r1 []uint8, c0, c1 int32) {
+	n := st.ox1 - st.ox0
+	off := 4 * (y*st.outW + st.ox0)
+	r := st.planes[0][off : off+4*n]
+	g := st.planes[1][off : off+4*n]
+	b := st.planes[2][off : off+4*n]
+	r0, r1 = r0[:3*n], r1[:3*n]
+	lr, lg, lb := &st.lut[0], &st.lut[1], &st.lut[2]
+	for x := 0; x < n; x++ {
+		p0 := r0[3*x : 3*x+3 : 3*x+3]
+		p1 := r1[3*x : 3*x+3 : 3*x+3]
+		binary.LittleEndian.PutUint32(r[4*x:], lr[clip8(half+int32(p0[0])*c0+int32(p1[0])*c1)])
+		binary.LittleEndian.PutUint32(g[4*x:], lg[clip8(half+int32(p0[1])*c0+int32(p1[1])*c1)])
+		binary.LittleEndian.PutUint32(b[4*x:], lb[clip8(half+int32(p0[2])*c0+int32(p1[2])*c1)])
+	}
+}
+
+// resample computes the resized pixels [rx0, rx0+n)×[ry0, ry0+m) in
+// Pillow's order (horizontal pass to uint8, then vertical) and stores them.
+// The horizontal pass runs only over the columns and input rows that the
+// shown part of the output needs.
+func (p Plan) resample(img *source, st *store) {
+	n, m := p.ox1-p.ox0, p.oy1-p.oy0
+	rx0, ry0 := p.rx0, p.ry0
+	// Input rows the vertical pass reads: [iy0, iy1).
+	iy0, iy1 := ry0, ry0+m
+	var kv kernel
+	vertical := p.rh != p.inH
+	if vertical {
+		kv = newKernel(p.inH, p.rh)
+		iy0, iy1 = kv.start[ry0], kv.start[ry0]+kv.taps
+		for y := ry0; y < ry0+m; y++ {
+			iy0 = min(iy0, kv.start[y])
+			iy1 = max(iy1, kv.start[y]+kv.taps)
+		}
+	}
+	// The horizontal pass's output: rows iy0..iy1 of the resized-width
+	// image, columns rx0..rx0+n only.
+	rowLen := 3 * n
+	mid := getBuf((iy1 - iy0) * rowLen) // every byte is written below
+	defer putBuf(mid)
+	if p.rw != p.inW {
+		kh := newKernel(p.inW, p.rw)
+		sub := kernel{start: kh.start[rx0 : rx0+n], w: kh.w[rx0*kh.taps : (rx0+n)*kh.taps], taps: kh.taps}
+		// The input columns these outputs read: [ix0, ix1).
+		ix0, ix1 := sub.start[0], sub.start[0]+sub.taps
+		for _, s := range sub.start {
+			ix0, ix1 = min(ix0, s), max(ix1, s+sub.taps)
+		}
+		for y := iy0; y < iy1; y++ {
+			src := img.row(y, ix0, ix1)
+			dst := mid[(y-iy0)*rowLen : (y-iy0+1)*rowLen]
+			if sub.taps == 2 {
+				resizeRow2(dst, src, sub)
+			} else {
+				resizeRowN(dst, src, sub)
+			}
+		}
+	} else {
+		for y := iy0; y < iy1; y++ {
+			copy(mid[(y-iy0)*rowLen:(y-iy0+1)*rowLen], img.row(y, rx0, rx0+n)[rx0*3:])
+		}
+	}
+	midRow := func(i int) []uint8 { return mid[(i-iy0)*rowLen : (i-iy0+1)*rowLen : (i-iy0+1)*rowLen] }
+	if !vertical {
+		for y := 0; y < m; y++ {
+			st.row(p.oy0+y, midRow(ry0+y))
+		}
+		return
+	}
+	out := make([]uint8, rowLen)
+	acc := make([]int32, rowLen)
+	t := kv.taps
+	for y := 0; y < m; y++ {
+		ry := ry0 + y
+		s := kv.start[ry]
+		ws := kv.w[ry*t : ry*t+t]
+		if t == 2 {
+			st.row2(p.oy0+y, midRow(s), midRow(s+1), ws[0], ws[1])
+			continue
+		}
+		for j := range acc {
+			acc[j] = half
+		}
+		for i, c := range ws {
+			r := midRow(s + i)
+			a := acc[:len(r)]
+			for j, v := range r {
+				a[j] += int32(v) * c
+			}
+		}
+		for j, v := range acc[:len(out)] {
+			out[j] = clip8(v)
+		}
+		st.row(p.oy0+y, out)
+	}
+}
