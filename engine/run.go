@@ -23,8 +23,19 @@ type frame struct {
 }
 
 func (p *plan) newFrame(parent *frame, alloc *runAlloc) *frame {
-	f := &frame{vals: make([]tensor.Value, p.nslots+p.nargs), parent: parent, alloc: alloc}
-	f.vals, f.args = f.vals[:p.nslots], f.vals[p.nslots:]
+	f := &frame{}
+	p.initFrame(f, parent, alloc)
+	return f
+}
+
+// initFrame readies f for a run of p, reusing f's slots when they suffice.
+func (p *plan) initFrame(f *frame, parent *frame, alloc *runAlloc) {
+	n := p.nslots + p.nargs
+	vals := f.vals[:cap(f.vals)]
+	if len(vals) < n {
+		vals = make([]tensor.Value, n)
+	}
+	*f = frame{vals: vals[:p.nslots], args: vals[p.nslots:n], parent: parent, alloc: alloc}
 	for _, c := range p.consts {
 		f.vals[c.slot] = c.val
 	}
@@ -37,7 +48,23 @@ func (p *plan) newFrame(parent *frame, alloc *runAlloc) *frame {
 			f.set(c.local, q.vals[c.slot])
 		}
 	}
-	return f
+}
+
+// runState is one main-graph run's executor state, kept by the model's
+// buffer pool between runs so that steady-state runs reuse it.
+type runState struct {
+	alloc runAlloc
+	rc    ops.RunContext
+	f     frame
+}
+
+// reset drops every reference to the finished run's values.
+func (st *runState) reset() {
+	clear(st.f.vals[:cap(st.f.vals)])
+	st.f = frame{vals: st.f.vals[:0]}
+	st.rc.ReleaseScratch() // keeps the scratch lists' memory for the next run
+	st.rc.Ctx, st.rc.Alloc, st.rc.Headers, st.rc.Frame = nil, nil, nil, nil
+	st.alloc.endRun()
 }
 
 // set stores a value in a slot, counting the buffer it refers to.
@@ -57,11 +84,24 @@ func (f *frame) drop(slot int) {
 }
 
 func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, threads int, pool *bufferPool, hook NodeHook) ([]tensor.Value, error) {
-	var alloc *runAlloc
+	var (
+		st    *runState
+		alloc *runAlloc
+	)
 	if pool != nil {
-		alloc = &runAlloc{pool: pool}
+		st = pool.takeState()
+		alloc = &st.alloc
+		// A hook may keep the values it is shown: nothing from the slabs.
+		alloc.fresh = hook != nil
+		defer func() {
+			st.reset()
+			pool.putState(st)
+		}()
+	} else {
+		st = &runState{}
 	}
-	f := p.newFrame(nil, alloc)
+	f := &st.f
+	p.initFrame(f, nil, alloc)
 	used := 0
 	for _, in := range p.inputs {
 		v, ok := inputs[in.info.Name]
@@ -88,20 +128,20 @@ func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, thre
 			}
 		}
 	}
-	rc := &ops.RunContext{Ctx: ctx, Threads: threads}
+	st.rc.Ctx, st.rc.Threads, st.rc.Frame = ctx, threads, f
 	if alloc != nil {
-		rc.Alloc = alloc
+		st.rc.Alloc, st.rc.Headers = alloc, alloc
 	}
 	if p.memo != nil {
 		f.memo = p.memo.begin(p, f)
 	}
-	if err := p.exec(rc, f, hook); err != nil {
+	if err := p.exec(&st.rc, f, hook); err != nil {
 		return nil, err
 	}
 	if f.memo != nil {
 		p.memo.finish(f.memo)
 	}
-	return p.collect(f)
+	return p.collect(f, true)
 }
 
 func (p *plan) isInput(name string) bool {
@@ -123,8 +163,31 @@ func (p *plan) inputNames() string {
 	return strings.Join(names, ", ")
 }
 
-func (p *plan) collect(f *frame) ([]tensor.Value, error) {
-	outs := make([]tensor.Value, len(p.outputs))
+// collect gathers the graph outputs. For the main graph (detach) they
+// leave the run, so they are copied out of the run's slabs.
+func (p *plan) collect(f *frame, detach bool) ([]tensor.Value, error) {
+	var (
+		outs []tensor.Value
+		hdrs []tensor.Tensor
+	)
+	switch {
+	case detach && f.alloc != nil && len(p.outputs) == 1:
+		// The usual case: the list and the output's new header in one
+		// allocation.
+		o := new(struct {
+			v [1]tensor.Value
+			h [1]tensor.Tensor
+		})
+		outs, hdrs = o.v[:], o.h[:]
+	case detach && f.alloc != nil && len(p.outputs) == 2:
+		o := new(struct {
+			v [2]tensor.Value
+			h [2]tensor.Tensor
+		})
+		outs, hdrs = o.v[:], o.h[:]
+	default:
+		outs = make([]tensor.Value, len(p.outputs))
+	}
 	for i, s := range p.outputs {
 		v := f.vals[s]
 		if v == nil {
@@ -133,14 +196,18 @@ func (p *plan) collect(f *frame) ([]tensor.Value, error) {
 		if f.memo != nil {
 			v = f.memo.detach(v) // the caller must not share the memo's copy
 		}
+		if detach && f.alloc != nil {
+			v = f.alloc.detach(v, &hdrs, len(p.outputs)-i)
+		}
 		outs[i] = v
 	}
 	return outs, nil
 }
 
 // exec runs the plan's steps on f, calling hook (if any) after each step.
+// rc is the frame's own RunContext (its Frame is f): kernels use its
+// scratch one node at a time.
 func (p *plan) exec(rc *ops.RunContext, f *frame, hook NodeHook) error {
-	sub := &ops.RunContext{Ctx: rc.Ctx, Threads: rc.Threads, Alloc: rc.Alloc, Frame: f}
 	args := f.args
 	for i, st := range p.steps {
 		if err := rc.Ctx.Err(); err != nil {
@@ -168,7 +235,16 @@ func (p *plan) exec(rc *ops.RunContext, f *frame, hook NodeHook) error {
 			}
 			memo.use = false // shapes differ from the recording: compute from here on
 		}
-		outs, err := runKernel(st, sub, in)
+		// Values a memo records are kept across runs: plain memory, from
+		// neither the slabs nor the pool.
+		recording := memo != nil && memo.fill && p.static[i] && f.alloc != nil
+		if recording {
+			f.alloc.setKeep(true)
+		}
+		outs, err := runKernel(st, rc, in)
+		if recording {
+			f.alloc.setKeep(false)
+		}
 		if err != nil {
 			return err
 		}
@@ -278,10 +354,11 @@ func (s *subgraph) Run(rc *ops.RunContext, inputs []tensor.Value) ([]tensor.Valu
 			f.set(in.slot, inputs[i])
 		}
 	}
-	if err := p.exec(rc, f, nil); err != nil {
+	sub := &ops.RunContext{Ctx: rc.Ctx, Threads: rc.Threads, Alloc: rc.Alloc, Headers: rc.Headers, Frame: f}
+	if err := p.exec(sub, f, nil); err != nil {
 		return nil, err
 	}
-	return p.collect(f)
+	return p.collect(f, false)
 }
 
 func (s *subgraph) InputNames() []string {

@@ -54,29 +54,38 @@ func Tensors(f TensorFunc) Kernel {
 // thread budget or its buffer allocator).
 type TensorFuncRC func(rc *RunContext, inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
 
-// TensorsRC adapts a TensorFuncRC to Kernel, like Tensors.
+// TensorsRC adapts a TensorFuncRC to Kernel, like Tensors. The input and
+// result lists it converts live in rc's scratch (see Results), so the
+// adapter allocates nothing per run.
 func TensorsRC(f TensorFuncRC) Kernel {
 	return KernelFunc(func(rc *RunContext, in []tensor.Value) ([]tensor.Value, error) {
-		ts := make([]*tensor.Tensor, len(in))
+		ts, mark := rc.pushArgs(len(in))
 		for i, v := range in {
 			switch x := v.(type) {
 			case nil:
 			case *tensor.Tensor:
 				ts[i] = x
 			default:
+				rc.popArgs(mark)
 				return nil, fmt.Errorf("input %d: want a tensor, got %T", i, v)
 			}
 		}
 		outs, err := f(rc, ts)
 		if err != nil {
+			rc.popArgs(mark)
 			return nil, err
 		}
-		vs := make([]tensor.Value, len(outs))
+		// Converted before the arguments are cleared: a kernel may return
+		// (part of) its input list.
+		vs := rc.resultList(len(outs))
 		for i, o := range outs {
 			if o != nil {
 				vs[i] = o
+			} else {
+				vs[i] = nil
 			}
 		}
+		rc.popArgs(mark)
 		return vs, nil
 	})
 }
@@ -89,7 +98,12 @@ func (rc *RunContext) ThreadCount() int {
 	return rc.Threads
 }
 
-// RunContext carries per-run state to kernels.
+// RunContext carries per-run state to kernels. The engine gives each frame
+// (the main graph, each run of a subgraph body) its own RunContext and runs
+// that frame's nodes one at a time, so its scratch lists need no lock; a
+// kernel must call the methods below only from the goroutine it was run on.
+// Make a new RunContext rather than copying one: a copy would share the
+// scratch.
 type RunContext struct {
 	Ctx context.Context
 	// Threads bounds the goroutines a kernel may keep busy (≥ 1).
@@ -97,15 +111,29 @@ type RunContext struct {
 	// Alloc, when the engine sets it, recycles float32 buffers freed by
 	// earlier nodes (and earlier runs); use NewFloat32 rather than calling it.
 	Alloc Allocator
+	// Headers, when the engine sets it, hands out tensor headers that stay
+	// valid until the end of the run (the engine copies those that leave
+	// it); use NewFloat32 and View rather than calling it.
+	Headers HeaderAllocator
 	// Frame is the executor's state for the graph being run; control-flow
 	// kernels hand it to Subgraph.Run so bodies can read outer-scope values.
 	Frame any
+
+	// Scratch reused node after node instead of allocated per node.
+	args    []*tensor.Tensor // stack of the adapters' input lists (kernels nest)
+	results []tensor.Value   // the last result list handed out
+	tensors []*tensor.Tensor // the last tensor result list handed out
 }
 
 // Allocator hands out float32 buffers of exactly n elements with
 // unspecified contents.
 type Allocator interface {
 	Float32(n int) []float32
+}
+
+// HeaderAllocator hands out blank tensor headers for one run's values.
+type HeaderAllocator interface {
+	Header() *tensor.Tensor
 }
 
 // NewFloat32 makes a float32 output tensor. When zero is false its contents
@@ -123,7 +151,86 @@ func (rc *RunContext) NewFloat32(shape []int, zero bool) (*tensor.Tensor, error)
 	if zero {
 		clear(buf)
 	}
-	return tensor.New(shape, buf), nil
+	if rc.Headers == nil {
+		return tensor.New(shape, buf), nil
+	}
+	return tensor.Place(rc.Headers.Header(), shape, buf)
+}
+
+// View is x.Reshape(shape...) with the view's header from rc's run
+// (allocation-free under the engine). rc may be nil.
+func (rc *RunContext) View(x *tensor.Tensor, shape []int) (*tensor.Tensor, error) {
+	if rc == nil || rc.Headers == nil {
+		return x.Reshape(shape...)
+	}
+	return x.ReshapeInto(rc.Headers.Header(), shape)
+}
+
+// Results returns vs as a kernel's result list, in rc's scratch: valid
+// until the next kernel runs on rc (the engine copies it at once). A kernel
+// that runs another kernel on rc must take what it needs from that
+// kernel's results before its next call on rc. rc may be nil.
+func (rc *RunContext) Results(vs ...tensor.Value) []tensor.Value {
+	out := rc.resultList(len(vs))
+	copy(out, vs)
+	return out
+}
+
+// TensorResults is Results for TensorFuncRC kernels.
+func (rc *RunContext) TensorResults(ts ...*tensor.Tensor) []*tensor.Tensor {
+	if rc == nil {
+		return append([]*tensor.Tensor(nil), ts...)
+	}
+	if cap(rc.tensors) < len(ts) {
+		rc.tensors = make([]*tensor.Tensor, len(ts), max(len(ts), 4))
+	}
+	out := rc.tensors[:len(ts)]
+	copy(out, ts)
+	return out
+}
+
+// ReleaseScratch drops the references rc's scratch lists hold, so values
+// of a finished run are not kept alive; the engine calls it when a run ends.
+func (rc *RunContext) ReleaseScratch() {
+	clear(rc.args[:cap(rc.args)])
+	rc.args = rc.args[:0]
+	clear(rc.results[:cap(rc.results)])
+	clear(rc.tensors[:cap(rc.tensors)])
+}
+
+func (rc *RunContext) resultList(n int) []tensor.Value {
+	if rc == nil {
+		return make([]tensor.Value, n)
+	}
+	if cap(rc.results) < n {
+		rc.results = make([]tensor.Value, n, max(n, 4))
+	}
+	return rc.results[:n]
+}
+
+// pushArgs reserves n entries on the argument stack; popArgs(mark)
+// releases them. Growing the stack leaves outer lists in the old array,
+// which stays valid for them.
+func (rc *RunContext) pushArgs(n int) ([]*tensor.Tensor, int) {
+	if rc == nil {
+		return make([]*tensor.Tensor, n), 0
+	}
+	mark := len(rc.args)
+	if cap(rc.args)-mark < n {
+		grown := make([]*tensor.Tensor, mark, max(2*cap(rc.args), mark+n, 16))
+		copy(grown, rc.args)
+		rc.args = grown
+	}
+	rc.args = rc.args[:mark+n]
+	return rc.args[mark : mark+n : mark+n], mark
+}
+
+func (rc *RunContext) popArgs(mark int) {
+	if rc == nil {
+		return
+	}
+	clear(rc.args[mark:])
+	rc.args = rc.args[:mark]
 }
 
 // Subgraph is a compiled If/Loop/Scan body.

@@ -28,7 +28,7 @@ func layoutPass(c *ctx, s *scope) int {
 	}
 	p.emit(c, s)
 	s.reindex()
-	return len(p.conv)
+	return len(p.conv) + foldChannelScales(s)
 }
 
 // minLayoutConvs is the number of convertible convolutions a graph needs

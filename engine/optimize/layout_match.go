@@ -384,3 +384,138 @@ func declaredChannels(s *scope, v string) int {
 	}
 	return int(t.Shape[1].Value)
 }
+
+// foldChannelScales folds squeeze-excite scales into the convolution after
+// them, on the blocked graph emit wrote: NchwcMul(s, x) whose only reader
+// is a dense NchwcConv on blocked input becomes that conv's input S,
+// NchwcConv(x, W, B, Z, S), which scales its filter (or its input, when
+// that is cheaper) instead of writing x ⊙ s. s must provably be a channel
+// scale of x, [N, CB, 1, 1, 16] (see channelScaleOf). It returns the
+// number of folds; s is reindexed when there were any.
+func foldChannelScales(s *scope) int {
+	drop := map[*graph.Node]bool{}
+	for _, n := range s.g.Nodes {
+		if !isGonyx(n, "NchwcMul") || len(n.Inputs) != 2 || len(n.Outputs) != 1 {
+			continue
+		}
+		conv := scaledConvReader(s, n.Outputs[0])
+		if conv == nil {
+			continue
+		}
+		for i := 0; i < 2; i++ {
+			sc, x := n.Inputs[i], n.Inputs[1-i]
+			if sc == "" || x == "" || sc == x || !channelScaleOf(s, sc, x, 0) {
+				continue
+			}
+			in := append(conv.Inputs, make([]string, 5-len(conv.Inputs))...)
+			in[0], in[4] = x, sc
+			conv.Inputs = in
+			drop[n] = true
+			break
+		}
+	}
+	if len(drop) == 0 {
+		return 0
+	}
+	out := s.g.Nodes[:0]
+	for _, n := range s.g.Nodes {
+		if !drop[n] {
+			out = append(out, n)
+		}
+	}
+	s.g.Nodes = out
+	s.reindex()
+	return len(drop)
+}
+
+// scaledConvReader returns the NchwcConv that can take a channel scale in
+// place of value v: v's only reader, reading it as X only, dense, on
+// blocked input, with no scale yet; v is no graph output and no subgraph
+// reads it.
+func scaledConvReader(s *scope, v string) *graph.Node {
+	uses := s.uses[v]
+	if len(uses) != 1 || s.isOutput[v] || len(s.subUses[v]) > 0 {
+		return nil
+	}
+	conv := uses[0]
+	if !isGonyx(conv, "NchwcConv") || len(conv.Inputs) < 2 || len(conv.Inputs) > 4 || conv.Inputs[0] != v {
+		return nil
+	}
+	for _, in := range conv.Inputs[1:] {
+		if in == v {
+			return nil
+		}
+	}
+	if g, ok := intAttr(conv, "group", 1); !ok || g != 1 {
+		return nil
+	}
+	if a := conv.Attrs["input_layout"]; a != nil && (a.Type != graph.AttrString || string(a.S) != "nchwc") {
+		return nil
+	}
+	return conv
+}
+
+// maxScaleDepth bounds the walk up a scale's producers.
+const maxScaleDepth = 16
+
+// channelScaleOf reports whether blocked value v is provably a channel
+// scale of blocked value x: shape [N, CB, 1, 1, 16] with x's N. It is if
+// it comes from NchwcGlobalAveragePool(x) through 1×1 unpadded
+// convolutions, the lane-wise unary ops, Clip, and Add/Sub/Mul/Div with
+// other such scales or constant scalars, none of which changes the shape.
+func channelScaleOf(s *scope, v, x string, depth int) bool {
+	p := s.producer[v]
+	if p == nil || depth > maxScaleDepth || len(p.Outputs) != 1 || len(p.Inputs) == 0 {
+		return false
+	}
+	switch {
+	case isGonyx(p, "NchwcGlobalAveragePool"):
+		return p.Inputs[0] == x
+	case isGonyx(p, "NchwcConv"):
+		if len(p.Inputs) > 4 || !pointConv(s, p) {
+			return false
+		}
+		if len(p.Inputs) == 4 && p.Inputs[3] != "" && !channelScaleOf(s, p.Inputs[3], x, depth+1) {
+			return false
+		}
+		return channelScaleOf(s, p.Inputs[0], x, depth+1)
+	case isONNX(p) && (blockedUnary[p.OpType] || p.OpType == "Clip"):
+		return channelScaleOf(s, p.Inputs[0], x, depth+1)
+	case isGonyx(p, "NchwcMul") || isOp(p, "Add") || isOp(p, "Sub") || isOp(p, "Mul") || isOp(p, "Div"):
+		if len(p.Inputs) != 2 {
+			return false
+		}
+		scales := 0
+		for _, in := range p.Inputs {
+			if _, ok := finiteScalar(s, in); ok {
+				continue
+			}
+			if !channelScaleOf(s, in, x, depth+1) {
+				return false
+			}
+			scales++
+		}
+		return scales > 0
+	}
+	return false
+}
+
+// pointConv reports whether NchwcConv n keeps a 1×1 input 1×1: a 1×1
+// kernel, no explicit pads (auto_pad then pads nothing), blocked input.
+func pointConv(s *scope, n *graph.Node) bool {
+	w := s.constant(n.Inputs[1])
+	if w == nil || w.Rank() != 4 || w.Shape()[2] != 1 || w.Shape()[3] != 1 {
+		return false
+	}
+	pads, ok := intsAttr(n, "pads")
+	if !ok {
+		return false
+	}
+	for _, p := range pads {
+		if p != 0 {
+			return false
+		}
+	}
+	a := n.Attrs["input_layout"]
+	return a == nil || (a.Type == graph.AttrString && string(a.S) == "nchwc")
+}

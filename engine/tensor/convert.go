@@ -133,7 +133,7 @@ func FromFloat64s(dt DType, shape []int, vals []float64) (*Tensor, error) {
 		return nil, err
 	}
 	if n != len(vals) {
-		return nil, fmt.Errorf("tensor: shape %v needs %d elements, have %d", shape, n, len(vals))
+		return nil, fmt.Errorf("tensor: shape %v needs %d elements, have %d", dimsOf(shape), n, len(vals))
 	}
 	data := MakeSlice(dt, n)
 	switch d := data.(type) {

@@ -22,6 +22,9 @@ type Tensor struct {
 	dtype DType
 	shape []int
 	data  any // []float32, []F16, []bool, []string, ...
+	// box holds data's slice header: data points here instead of at a
+	// separately allocated copy (see box.go).
+	box sliceHeader
 	// dims stores shapes of rank ≤ 6 inside the struct, so a tensor costs
 	// one allocation besides its data (kernels make many small ones).
 	dims [6]int
@@ -29,7 +32,24 @@ type Tensor struct {
 
 // newTensor builds a tensor header, copying shape.
 func newTensor(dt DType, shape []int, data any) *Tensor {
-	t := &Tensor{dtype: dt, data: data}
+	return initTensor(new(Tensor), dt, shape, data)
+}
+
+// initTensor overwrites *t with a header for data, copying shape.
+func initTensor(t *Tensor, dt DType, shape []int, data any) *Tensor {
+	t.dtype = dt
+	t.setData(data)
+	return t.setShape(shape)
+}
+
+// initSlice is initTensor for a typed slice, without boxing it first.
+func initSlice[T Elem](t *Tensor, dt DType, shape []int, data []T) *Tensor {
+	t.dtype = dt
+	setSlice(t, data)
+	return t.setShape(shape)
+}
+
+func (t *Tensor) setShape(shape []int) *Tensor {
 	if len(shape) <= len(t.dims) {
 		t.shape = t.dims[:len(shape):len(shape)]
 		copy(t.shape, shape)
@@ -60,9 +80,9 @@ func FromSlice[T Elem](shape []int, data []T) (*Tensor, error) {
 		return nil, err
 	}
 	if n != len(data) {
-		return nil, fmt.Errorf("tensor: shape %v needs %d elements, have %d", shape, n, len(data))
+		return nil, fmt.Errorf("tensor: shape %v needs %d elements, have %d", dimsOf(shape), n, len(data))
 	}
-	return newTensor(dt, shape, data), nil
+	return initSlice(new(Tensor), dt, shape, data), nil
 }
 
 // Scalar makes a rank-0 tensor.
@@ -74,11 +94,11 @@ func Zeros(dt DType, shape ...int) *Tensor {
 	if err != nil {
 		panic(err)
 	}
-	data := MakeSlice(dt, n)
-	if data == nil {
+	t := new(Tensor)
+	if !makeData(t, dt, n) {
 		panic(fmt.Sprintf("tensor: cannot allocate dtype %v", dt))
 	}
-	return newTensor(dt, shape, data)
+	return t.setShape(shape)
 }
 
 // MaxElements bounds the element count of any tensor the engine will allocate
@@ -94,10 +114,10 @@ func NumElements(shape []int) (int, error) {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			return 0, fmt.Errorf("tensor: negative dimension in shape %v", shape)
+			return 0, fmt.Errorf("tensor: negative dimension in shape %v", dimsOf(shape))
 		}
 		if d != 0 && n > MaxElements/d {
-			return 0, fmt.Errorf("tensor: shape %v has more than %d elements", shape, MaxElements)
+			return 0, fmt.Errorf("tensor: shape %v has more than %d elements", dimsOf(shape), MaxElements)
 		}
 		n *= d
 	}
@@ -239,16 +259,14 @@ func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
 		return nil, err
 	}
 	if n != t.Len() {
-		return nil, fmt.Errorf("tensor: cannot reshape %v (%d elements) to %v", t.shape, t.Len(), shape)
+		return nil, fmt.Errorf("tensor: cannot reshape %v (%d elements) to %v", t.shape, t.Len(), dimsOf(shape))
 	}
 	return newTensor(t.dtype, shape, t.data), nil
 }
 
 // Clone deep-copies t.
 func (t *Tensor) Clone() *Tensor {
-	c := newTensor(t.dtype, t.shape, MakeSlice(t.dtype, t.Len()))
-	CopyData(c.data, t.data)
-	return c
+	return t.CloneInto(new(Tensor))
 }
 
 // CopyData copies src into dst, which must be slices of the same type; it

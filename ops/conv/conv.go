@@ -160,7 +160,7 @@ func (k *convKernel) run(rc *ops.RunContext, threads int, in []*tensor.Tensor) (
 				return nil, err
 			}
 		}
-		return []*tensor.Tensor{tensor.New(g.outShape(), y)}, nil
+		return rc.TensorResults(tensor.New(g.outShape(), y)), nil
 	}
 	var fu *f32Fusion
 	if k.fuse != nil {
@@ -199,7 +199,7 @@ func (k *convKernel) run(rc *ops.RunContext, threads int, in []*tensor.Tensor) (
 			return nil, err
 		}
 		convForward(g, xd, wd, bias, tensor.Data[float32](yt), packed, threads, fu)
-		return []*tensor.Tensor{yt}, nil
+		return rc.TensorResults(yt), nil
 	}
 	y := make([]float32, g.n*g.m*g.outSize)
 	convForward(g, xd, wd, bias, y, packed, threads, fu)
@@ -207,7 +207,7 @@ func (k *convKernel) run(rc *ops.RunContext, threads int, in []*tensor.Tensor) (
 	if err != nil {
 		return nil, err
 	}
-	return []*tensor.Tensor{t}, nil
+	return rc.TensorResults(t), nil
 }
 
 func isDepthwise(g *geom) bool { return g.cg == 1 && g.groups > 1 }

@@ -283,13 +283,18 @@ const chunk = 4096
 // goroutine.
 const parallelMin = 1 << 15
 
+// serial reports whether parallelFor(threads, n, ...) would run on the
+// calling goroutine alone; callers then skip building the closure, which
+// escapes to the heap when it is passed to parallelFor.
+func serial(threads, n int) bool { return n < parallelMin || threads <= 1 }
+
 // parallelFor splits [0, n) into chunk-aligned ranges over up to threads
 // goroutines.
 func parallelFor(threads, n int, f func(lo, hi int)) {
 	if threads < 1 {
 		threads = 1
 	}
-	if n < parallelMin || threads == 1 {
+	if serial(threads, n) {
 		f(0, n)
 		return
 	}
@@ -373,6 +378,11 @@ func epilogue(threads int, a activation, y, z *tensor.Tensor) error {
 	switch yd := y.Data().(type) {
 	case []float32:
 		zd := sliceOrNil[float32](z)
+		if serial(threads, n) {
+			// No closure: it would be allocated on every run.
+			addAct(a, yd, zd)
+			break
+		}
 		parallelFor(threads, n, func(lo, hi int) { addAct(a, yd[lo:hi], sub(zd, lo, hi)) })
 	case []float64:
 		zd := sliceOrNil[float64](z)

@@ -3,6 +3,7 @@ package fused
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/ops"
@@ -122,41 +123,72 @@ func (k *attentionKernel) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tenso
 	}
 	units := b * h
 	if units == 0 || sq == 0 || sk == 0 || dv == 0 {
-		return []*tensor.Tensor{y}, nil
+		return rc.TensorResults(y), nil
 	}
-	qd, kd, vd, yd := tensor.Data[float32](q), tensor.Data[float32](kk), tensor.Data[float32](v), tensor.Data[float32](y)
-	ldq, ldv := h*d, h*dv
-	one := func(u int, sc []float32) {
-		bi, hi := u/h, u%h
-		// scores = scale · Q_bh · K_bhᵀ (row strides H·D: heads read in place)
-		linalg.SgemmN(1, false, true, sq, sk, d, k.scale,
-			qd[bi*sq*ldq+hi*d:], ldq, kd[bi*sk*ldq+hi*d:], ldq, 0, sc, sk)
-		for i := 0; i < sq; i++ {
-			row := sc[i*sk : (i+1)*sk]
-			if mask != nil {
-				off := bi*mst[0] + hi*mst[1] + i*mst[2]
-				if mst[3] == 1 {
-					vector.Add(row, row, mask[off:off+sk])
-				} else {
-					vector.AddScalar(row, row, mask[off])
-				}
-			}
-			vector.Softmax(row, row)
-		}
-		linalg.SgemmN(1, false, false, sq, dv, sk, 1,
-			sc, sk, vd[bi*sk*ldv+hi*dv:], ldv, 0, yd[bi*sq*ldv+hi*dv:], ldv)
+	job := attnJob{
+		h: h, sq: sq, sk: sk, d: d, dv: dv, ldq: h * d, ldv: h * dv, scratch: scratch, scale: k.scale,
+		qd: tensor.Data[float32](q), kd: tensor.Data[float32](kk), vd: tensor.Data[float32](v), yd: tensor.Data[float32](y),
+		mask: mask, mst: mst,
 	}
 	threads := rc.ThreadCount()
-	if float64(units)*float64(sq)*float64(sk)*float64(d+dv) < attnSerialWork {
-		threads = 1
+	if float64(units)*float64(sq)*float64(sk)*float64(d+dv) < attnSerialWork || threads <= 1 {
+		// Called directly: a closure passed to ParallelN is allocated.
+		job.units(0, units)
+	} else {
+		shared := new(attnJob) // the workers' copy, on the heap
+		*shared = job
+		linalg.ParallelN(threads, units, 1, shared.units)
 	}
-	linalg.ParallelN(threads, units, 1, func(lo, hi int) {
-		sc := make([]float32, scratch)
-		for u := lo; u < hi; u++ {
-			one(u, sc)
+	return rc.TensorResults(y), nil
+}
+
+// attnJob is one Attention node's work, split by (batch, head) unit.
+type attnJob struct {
+	h, sq, sk, d, dv, ldq, ldv, scratch int
+	scale                               float32
+	qd, kd, vd, yd, mask                []float32
+	mst                                 [4]int
+}
+
+// attnScratch recycles the per-worker score buffers across runs.
+var attnScratch sync.Pool
+
+// units computes units [lo, hi) with one score buffer.
+func (j *attnJob) units(lo, hi int) {
+	p, _ := attnScratch.Get().(*[]float32)
+	if p == nil || cap(*p) < j.scratch {
+		p = new([]float32)
+		*p = make([]float32, j.scratch)
+	}
+	sc := (*p)[:j.scratch]
+	for u := lo; u < hi; u++ {
+		j.one(u, sc)
+	}
+	attnScratch.Put(p)
+}
+
+// one computes unit u (batch u/h, head u%h) using the score buffer sc.
+func (j *attnJob) one(u int, sc []float32) {
+	h, sq, sk, d, dv, ldq, ldv := j.h, j.sq, j.sk, j.d, j.dv, j.ldq, j.ldv
+	qd, kd, vd, yd, mask, mst := j.qd, j.kd, j.vd, j.yd, j.mask, j.mst
+	bi, hi := u/h, u%h
+	// scores = scale · Q_bh · K_bhᵀ (row strides H·D: heads read in place)
+	linalg.SgemmN(1, false, true, sq, sk, d, j.scale,
+		qd[bi*sq*ldq+hi*d:], ldq, kd[bi*sk*ldq+hi*d:], ldq, 0, sc, sk)
+	for i := 0; i < sq; i++ {
+		row := sc[i*sk : (i+1)*sk]
+		if mask != nil {
+			off := bi*mst[0] + hi*mst[1] + i*mst[2]
+			if mst[3] == 1 {
+				vector.Add(row, row, mask[off:off+sk])
+			} else {
+				vector.AddScalar(row, row, mask[off])
+			}
 		}
-	})
-	return []*tensor.Tensor{y}, nil
+		vector.Softmax(row, row)
+	}
+	linalg.SgemmN(1, false, false, sq, dv, sk, 1,
+		sc, sk, vd[bi*sk*ldv+hi*dv:], ldv, 0, yd[bi*sq*ldv+hi*dv:], ldv)
 }
 
 // attnSerialWork is the multiply-add count below which the heads run on the

@@ -155,7 +155,7 @@ func (k *fusedKernel) Run(rc *ops.RunContext, in []tensor.Value) ([]tensor.Value
 		}
 	}
 	if z == nil && k.act.kind == actNone {
-		return []tensor.Value{y}, nil
+		return rc.Results(y), nil
 	}
 	y = owned(y, in)
 	if z != nil {
@@ -191,7 +191,7 @@ func (k *fusedKernel) Run(rc *ops.RunContext, in []tensor.Value) ([]tensor.Value
 	if err := epilogue(threads, k.act, y, z); err != nil {
 		return nil, fmt.Errorf("%s: %w", k.op, err)
 	}
-	return []tensor.Value{y}, nil
+	return rc.Results(y), nil
 }
 
 // rowBias reports whether a bias of shape bs adds along the last axis of

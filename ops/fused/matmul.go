@@ -170,7 +170,7 @@ func (k *matmulKernel) fast(rc *ops.RunContext, in []tensor.Value) ([]tensor.Val
 	}
 	y, err := rc.NewFloat32(out, false)
 	if err != nil {
-		return nil, fmt.Errorf("%s: output shape %v: %w", op, out, err)
+		return nil, fmt.Errorf("%s: output: %w", op, err) // err names the shape
 	}
 	rows := 1
 	for _, d := range as[:len(as)-1] {
@@ -209,25 +209,25 @@ func (k *matmulKernel) fast(rc *ops.RunContext, in []tensor.Value) ([]tensor.Val
 			return nil, err
 		}
 		if k.act.kind == actNone {
-			return []tensor.Value{y}, nil
+			return rc.Results(y), nil
 		}
 		y = owned(y, in)
 		if err := epilogue(threads, k.act, y, nil); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
-		return []tensor.Value{y}, nil
+		return rc.Results(y), nil
 	}
 	if post {
 		if len(yd) < 1<<17 {
 			threads = 1 // a few µs of SIMD work: not worth a goroutine
 		}
-		parallelFor(threads, len(yd), func(lo, hi int) {
-			for c := lo; c < hi; c += chunk {
-				actLoop(k.act, yd[c:min(c+chunk, hi)])
-			}
-		})
+		if serial(threads, len(yd)) {
+			actChunks(k.act, yd)
+		} else {
+			parallelFor(threads, len(yd), func(lo, hi int) { actChunks(k.act, yd[lo:hi]) })
+		}
 	}
-	return []tensor.Value{y}, nil
+	return rc.Results(y), nil
 }
 
 // composed is MatMul, + bias, + Z (broadcasting as Add does), activation.
@@ -258,7 +258,7 @@ func (k *matmulKernel) composed(rc *ops.RunContext, in []tensor.Value) ([]tensor
 		}
 	}
 	if k.act.kind == actNone {
-		return []tensor.Value{y}, nil
+		return rc.Results(y), nil
 	}
 	if !floatOut(y.DType()) {
 		return nil, fmt.Errorf("%s: activation %s needs a float output (float16, bfloat16, float32, float64), got %v", op, k.act.name, y.DType())
@@ -267,5 +267,12 @@ func (k *matmulKernel) composed(rc *ops.RunContext, in []tensor.Value) ([]tensor
 	if err := epilogue(rc.ThreadCount(), k.act, y, nil); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	return []tensor.Value{y}, nil
+	return rc.Results(y), nil
+}
+
+// actChunks applies a to y in cache-sized chunks.
+func actChunks(a activation, y []float32) {
+	for c := 0; c < len(y); c += chunk {
+		actLoop(a, y[c:min(c+chunk, len(y))])
+	}
 }

@@ -16,10 +16,12 @@ import (
 // run on channel-blocked values (logical [N, C, H, W] stored as
 // [N, ceil(C/16), H, W, 16], see ops/nchwc) with these.
 //
-//	NchwcConv(X, W, B?, Z?)    2-D Conv (dense or depthwise) + Z + activation; X, Z, Y blocked;
+//	NchwcConv(X, W, B?, Z?, S?) 2-D Conv (dense or depthwise) + Z + activation; X, Z, Y blocked;
 //	                           Conv's attributes plus FusedConv's activation, activation_params;
 //	                           input_layout "nchw": X is plain NCHW [N, C, H, W] (dense only: a
-//	                           first layer on an RGB image), Z and Y still blocked
+//	                           first layer on an RGB image), Z and Y still blocked;
+//	                           S (dense, blocked X only): a channel scale [N or 1, CB, 1, 1, 16]
+//	                           applied to X first, conv(X ⊙ S) (a squeeze-excite Mul folded in)
 //	ReorderInput(X)            NCHW → blocked (optional attribute channels: X's C, checked)
 //	ReorderOutput(X)           blocked → NCHW (attribute channels: the real C)
 //	NchwcMaxPool(X)            2-D MaxPool (no indices), blocked in and out
@@ -169,6 +171,8 @@ type nchwcConvKernel struct {
 	autoPad string
 	// nchwIn: X is plain NCHW (input_layout "nchw").
 	nchwIn bool
+	// scaled: input S scales X's channels before the convolution.
+	scaled bool
 	// conv is built at load when the pads do not depend on the input size;
 	// otherwise one Conv per pad combination is built on first use from w
 	// and bias (kept for that).
@@ -178,11 +182,11 @@ type nchwcConvKernel struct {
 	byPads  map[[4]int]*nchwc.Conv
 }
 
-// buildNchwcConv: NchwcConv(X, W, B?, Z?) with X, Z and Y blocked.
+// buildNchwcConv: NchwcConv(X, W, B?, Z?, S?) with X, Z and Y blocked.
 func buildNchwcConv(n *ops.Node) (ops.Kernel, error) {
 	const op = "NchwcConv"
-	if len(n.Inputs) < 2 || len(n.Inputs) > 4 || n.Inputs[0] == "" || n.Inputs[1] == "" {
-		return nil, fmt.Errorf("%s takes 2 to 4 inputs (X, W, B, Z), got %d", op, len(n.Inputs))
+	if len(n.Inputs) < 2 || len(n.Inputs) > 5 || n.Inputs[0] == "" || n.Inputs[1] == "" {
+		return nil, fmt.Errorf("%s takes 2 to 5 inputs (X, W, B, Z, S), got %d", op, len(n.Inputs))
 	}
 	if err := checkOutputs(n, op); err != nil {
 		return nil, err
@@ -241,9 +245,12 @@ func buildNchwcConv(n *ops.Node) (ops.Kernel, error) {
 		}
 		bias = tensor.Data[float32](b)
 	}
-	k := &nchwcConvKernel{op: op, params: p, autoPad: sp.autoPad, nchwIn: layout == "nchw"}
+	k := &nchwcConvKernel{op: op, params: p, autoPad: sp.autoPad, nchwIn: layout == "nchw", scaled: n.HasInput(4)}
 	if k.nchwIn && group != 1 {
 		return nil, fmt.Errorf("%s: input_layout \"nchw\" needs a dense convolution (group 1), got group %d", op, group)
+	}
+	if k.scaled && (k.nchwIn || group != 1) {
+		return nil, fmt.Errorf("%s: a channel scale S needs a dense convolution (group 1) on blocked input", op)
 	}
 	wd := tensor.Data[float32](w)
 	if k.padsFixed() {
@@ -339,13 +346,38 @@ func (k *nchwcConvKernel) Run(rc *ops.RunContext, in []tensor.Value) ([]tensor.V
 			return nil, err
 		}
 	}
+	var scale []float32
+	scaleImages := 0
+	if k.scaled {
+		if scale, scaleImages, err = k.channelScale(in, xs); err != nil {
+			return nil, err
+		}
+	}
 	if xs[0] == 0 {
 		return []tensor.Value{y}, nil
 	}
-	if err := conv.Run(x, xs[0], xs[2], xs[3], z, tensor.Data[float32](y), rc.ThreadCount()); err != nil {
+	if k.scaled {
+		err = conv.RunScaled(x, xs[0], xs[2], xs[3], scale, scaleImages, z, tensor.Data[float32](y), rc.ThreadCount())
+	} else {
+		err = conv.Run(x, xs[0], xs[2], xs[3], z, tensor.Data[float32](y), rc.ThreadCount())
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", k.op, err)
 	}
 	return []tensor.Value{y}, nil
+}
+
+// channelScale checks input S: blocked [N or 1, CB, 1, 1, 16] for X of
+// shape xs. It returns S's data and how many images it covers.
+func (k *nchwcConvKernel) channelScale(in []tensor.Value, xs []int) ([]float32, int, error) {
+	s, ss, err := blockedInput(k.op, "S", in, 4, k.params.InC)
+	if err != nil {
+		return nil, 0, err
+	}
+	if ss[2] != 1 || ss[3] != 1 || (ss[0] != xs[0] && ss[0] != 1) {
+		return nil, 0, fmt.Errorf("%s: channel scale S must have shape [%d or 1, %d, 1, 1, %d], got %v", k.op, xs[0], ss[1], nchwc.Block, ss)
+	}
+	return s, ss[0], nil
 }
 
 // nchwInput checks that input X is a float32 NCHW tensor [N, channels, H,

@@ -254,7 +254,7 @@ func binaryKernelRC(n *ops.Node, op func(rc *ops.RunContext, p *plan, a, b *tens
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{y}, nil
+		return rc.TensorResults(y), nil
 	}), nil
 }
 
@@ -478,7 +478,7 @@ var preluFn = &binFn{
 // 1 first.
 func buildPRelu(n *ops.Node) (ops.Kernel, error) {
 	old := n.Opset < 7
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := need(in, "X", "slope"); err != nil {
 			return nil, err
 		}
@@ -491,7 +491,7 @@ func buildPRelu(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{y}, nil
+		return rc.TensorResults(y), nil
 	}), nil
 }
 

@@ -83,7 +83,7 @@ func buildCast(n *ops.Node) (ops.Kernel, error) {
 	if err := readSaturate(n); err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := need(in, "input"); err != nil {
 			return nil, err
 		}
@@ -91,7 +91,7 @@ func buildCast(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{y}, nil
+		return rc.TensorResults(y), nil
 	}), nil
 }
 
@@ -99,7 +99,7 @@ func buildCastLike(n *ops.Node) (ops.Kernel, error) {
 	if err := readSaturate(n); err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := need(in, "input", "target_type"); err != nil {
 			return nil, err
 		}
@@ -107,7 +107,7 @@ func buildCastLike(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{y}, nil
+		return rc.TensorResults(y), nil
 	}), nil
 }
 

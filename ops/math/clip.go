@@ -86,7 +86,7 @@ func buildClip(n *ops.Node) (ops.Kernel, error) {
 			if err != nil {
 				return nil, err
 			}
-			return []*tensor.Tensor{y}, nil
+			return rc.TensorResults(y), nil
 		}), nil
 	}
 	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
@@ -124,7 +124,7 @@ func buildClip(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{y}, nil
+		return rc.TensorResults(y), nil
 	}), nil
 }
 

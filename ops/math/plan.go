@@ -20,27 +20,102 @@ type plan struct {
 	n    int     // number of output elements
 	dims []int   // coalesced dimensions, at least one
 	st   [][]int // st[k][d]: stride of input k along coalesced dimension d
+
+	// Storage for the slices above when there are at most planInputs
+	// inputs of rank ≤ planRank (every real model): a plan is then one
+	// allocation, not one per slice.
+	outBuf, dimsBuf [planRank]int
+	stBuf           [planInputs][planRank]int
+	stList          [planInputs][]int
+	// spans' counters (a plan is used by one goroutine at a time).
+	offBuf [planInputs]int
+	cntBuf [planRank]int
 }
+
+const (
+	planRank   = 8
+	planInputs = 3
+)
 
 // newPlan broadcasts the given input shapes.
 func newPlan(shapes ...[]int) (*plan, error) {
-	out, err := ops.BroadcastShapes(shapes...)
+	p := new(plan)
+	out, err := broadcastShapes(p.outBuf[:0], shapes)
 	if err != nil {
 		return nil, err
 	}
-	return planTo(out, shapes...)
+	if err := p.init(out, shapes); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// broadcastShapes is ops.BroadcastShapes building the result in buf when
+// it is large enough.
+func broadcastShapes(buf []int, shapes [][]int) ([]int, error) {
+	rank := 0
+	for _, s := range shapes {
+		rank = max(rank, len(s))
+	}
+	out := buf[:0]
+	if cap(out) < rank {
+		out = make([]int, 0, rank)
+	}
+	for range rank {
+		out = append(out, 1)
+	}
+	for _, s := range shapes {
+		off := rank - len(s)
+		for i, d := range s {
+			o := out[off+i]
+			switch {
+			case d == o:
+			case o == 1:
+				out[off+i] = d
+			case d == 1:
+			default:
+				return nil, fmt.Errorf("shapes %v are not broadcastable", copyShapes(shapes))
+			}
+		}
+	}
+	return out, nil
+}
+
+// copyShapes copies shapes for an error message, so that the callers'
+// shape lists do not escape to the heap on every call.
+func copyShapes(shapes [][]int) [][]int {
+	c := make([][]int, len(shapes))
+	for i, s := range shapes {
+		c[i] = append([]int(nil), s...)
+	}
+	return c
 }
 
 // planTo builds a plan for inputs that are known to broadcast to out.
 func planTo(out []int, shapes ...[]int) (*plan, error) {
-	n, err := tensor.NumElements(out)
-	if err != nil {
+	p := new(plan)
+	if err := p.init(out, shapes); err != nil {
 		return nil, err
 	}
-	p := &plan{out: out, n: n, st: make([][]int, len(shapes))}
-	full := make([][]int, len(shapes))
-	for k, s := range shapes {
-		full[k] = ops.BroadcastStrides(s, out)
+	return p, nil
+}
+
+// init fills p for inputs that are known to broadcast to out.
+func (p *plan) init(out []int, shapes [][]int) error {
+	n, err := tensor.NumElements(out)
+	if err != nil {
+		return err
+	}
+	p.out, p.n = out, n
+	inline := len(shapes) <= planInputs && len(out) <= planRank
+	if inline {
+		p.st = p.stList[:len(shapes)]
+		p.dims = p.dimsBuf[:0]
+		for k := range p.st {
+			p.st[k] = p.stBuf[k][:0]
+		}
+	} else {
+		p.st = make([][]int, len(shapes))
 	}
 	for i, d := range out {
 		if d == 1 {
@@ -48,30 +123,45 @@ func planTo(out []int, shapes ...[]int) (*plan, error) {
 		}
 		last := len(p.dims) - 1
 		merge := last >= 0
-		for k := range shapes {
-			if merge && p.st[k][last] != full[k][i]*d {
+		for k, s := range shapes {
+			if merge && p.st[k][last] != broadcastStride(s, out, i)*d {
 				merge = false
 			}
 		}
 		if merge {
 			p.dims[last] *= d
-			for k := range shapes {
-				p.st[k][last] = full[k][i]
+			for k, s := range shapes {
+				p.st[k][last] = broadcastStride(s, out, i)
 			}
 			continue
 		}
 		p.dims = append(p.dims, d)
-		for k := range shapes {
-			p.st[k] = append(p.st[k], full[k][i])
+		for k, s := range shapes {
+			p.st[k] = append(p.st[k], broadcastStride(s, out, i))
 		}
 	}
 	if len(p.dims) == 0 {
-		p.dims = []int{1}
+		p.dims = append(p.dims, 1)
 		for k := range shapes {
-			p.st[k] = []int{0}
+			p.st[k] = append(p.st[k][:0], 0)
 		}
 	}
-	return p, nil
+	return nil
+}
+
+// broadcastStride is the stride of an input of shape in along dimension i
+// of the output shape out it broadcasts to (0 where it is broadcast), as in
+// ops.BroadcastStrides.
+func broadcastStride(in, out []int, i int) int {
+	j := i - (len(out) - len(in))
+	if j < 0 || in[j] == 1 {
+		return 0
+	}
+	acc := 1
+	for _, d := range in[j+1:] {
+		acc *= d
+	}
+	return acc
 }
 
 // spans calls fn once per innermost span: o is the output offset, m the
@@ -81,14 +171,26 @@ func (p *plan) spans(fn func(o, m int, off []int)) {
 		return
 	}
 	k := len(p.st)
-	off := make([]int, k)
+	var off []int
+	if k <= len(p.offBuf) {
+		off = p.offBuf[:k]
+		clear(off)
+	} else {
+		off = make([]int, k)
+	}
 	r := len(p.dims)
 	inner := p.dims[r-1]
 	if r == 1 {
 		fn(0, inner, off)
 		return
 	}
-	cnt := make([]int, r-1)
+	var cnt []int
+	if r-1 <= len(p.cntBuf) {
+		cnt = p.cntBuf[:r-1]
+		clear(cnt)
+	} else {
+		cnt = make([]int, r-1)
+	}
 	for o := 0; o < p.n; o += inner {
 		fn(o, inner, off)
 		for d := r - 2; d >= 0; d-- {

@@ -24,17 +24,29 @@ type unaryFn struct {
 	vec func(dst, src []float32)
 }
 
-// applyRC is apply with the output of the float32 vector path taken from
-// rc's recycled buffers (rc may be nil).
+// applyRC is apply with float32 outputs taken from rc's recycled buffers
+// (rc may be nil); the values are apply's.
 func (u *unaryFn) applyRC(rc *ops.RunContext, x *tensor.Tensor) (*tensor.Tensor, error) {
-	if u.vec == nil || x.DType() != tensor.Float32 || u.types.check("input", x) != nil {
+	if x.DType() != tensor.Float32 || u.types.check("input", x) != nil {
 		return u.apply(x)
 	}
 	y, dst, err := newF32(rc, x.Shape())
 	if err != nil {
 		return nil, err
 	}
-	u.vec(dst, tensor.Data[float32](x))
+	src := tensor.Data[float32](x)
+	switch {
+	case u.vec != nil:
+		u.vec(dst, src)
+	case u.f32 != nil:
+		for i, v := range src {
+			dst[i] = u.f32(v)
+		}
+	default:
+		for i, v := range src {
+			dst[i] = float32(u.f(float64(v)))
+		}
+	}
 	return y, nil
 }
 
@@ -107,7 +119,7 @@ func unaryKernel(u *unaryFn) ops.Kernel {
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{y}, nil
+		return rc.TensorResults(y), nil
 	})
 }
 
@@ -417,7 +429,7 @@ func init() {
 		}), nil
 	})
 	ops.RegisterVersions("", "Not", v(1), func(n *ops.Node) (ops.Kernel, error) {
-		return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := need(in, "X"); err != nil {
 				return nil, err
 			}
@@ -425,14 +437,17 @@ func init() {
 				return nil, err
 			}
 			y, err := wrap(in[0].Shape(), apply1(tensor.Data[bool](in[0]), func(b bool) bool { return !b }))
-			return []*tensor.Tensor{y}, err
+			if err != nil {
+				return nil, err
+			}
+			return rc.TensorResults(y), nil
 		}), nil
 	})
 }
 
 // predKernel maps a float predicate over a float tensor to a bool tensor.
 func predKernel(p func(float64) bool) ops.Kernel {
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := need(in, "X"); err != nil {
 			return nil, err
 		}
@@ -451,6 +466,9 @@ func predKernel(p func(float64) bool) ops.Kernel {
 			return nil, fmt.Errorf("input X has type %v; supported types: %v", x.DType(), tFloat)
 		}
 		y, err := wrap(x.Shape(), out)
-		return []*tensor.Tensor{y}, err
+		if err != nil {
+			return nil, err
+		}
+		return rc.TensorResults(y), nil
 	})
 }

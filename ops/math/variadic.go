@@ -21,7 +21,7 @@ func init() {
 func variadic(s *binFn, mean bool) ops.Builder {
 	return func(n *ops.Node) (ops.Kernel, error) {
 		broadcast := n.Opset >= 8
-		return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if len(in) == 0 {
 				return nil, fmt.Errorf("needs at least one input")
 			}
@@ -60,7 +60,7 @@ func variadic(s *binFn, mean bool) ops.Builder {
 					return nil, err
 				}
 			}
-			return []*tensor.Tensor{acc}, nil
+			return rc.TensorResults(acc), nil
 		}), nil
 	}
 }

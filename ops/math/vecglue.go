@@ -70,7 +70,7 @@ func applyVec1(src []float32, k func(dst, src []float32)) []float32 {
 // buffers (contents unspecified: the caller writes every element). rc may
 // be nil.
 func newF32(rc *ops.RunContext, shape []int) (*tensor.Tensor, []float32, error) {
-	t, err := rc.NewFloat32(append([]int(nil), shape...), false)
+	t, err := rc.NewFloat32(shape, false) // the tensor copies shape
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,7 +9,7 @@ import (
 
 func init() {
 	ops.RegisterVersions("", "Where", []int{9, 16}, func(n *ops.Node) (ops.Kernel, error) {
-		return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := need(in, "condition", "X", "Y"); err != nil {
 				return nil, err
 			}
@@ -28,7 +28,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return []*tensor.Tensor{out}, nil
+			return rc.TensorResults(out), nil
 		}), nil
 	})
 }

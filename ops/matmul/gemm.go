@@ -118,10 +118,12 @@ func (g *gemmKernel) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Ten
 		}
 		// Every element of y is written (beta = 0 overwrites), so a
 		// recycled buffer needs no clearing.
-		var y []float32
+		var (
+			y  []float32
+			yt *tensor.Tensor
+		)
 		if dt == tensor.Float32 {
-			yt, err := rc.NewFloat32(out, false)
-			if err != nil {
+			if yt, err = rc.NewFloat32(out, false); err != nil {
 				return nil, err
 			}
 			y = tensor.Data[float32](yt)
@@ -154,11 +156,14 @@ func (g *gemmKernel) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Ten
 			}
 			linalg.SgemmN(rc.ThreadCount(), g.transA, g.transB, m, n, k, g.alpha, ad, lda, bd, ldb, beta, y, n, epi...)
 		}
+		if yt != nil {
+			return rc.TensorResults(yt), nil
+		}
 		t, err := fromF32(dt, out, y)
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{t}, nil
+		return rc.TensorResults(t), nil
 	case dt == tensor.Float64:
 		y := make([]float64, m*n)
 		beta := float64(g.beta)
@@ -168,7 +173,7 @@ func (g *gemmKernel) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Ten
 			broadcastInto(y, tensor.Data[float64](c), c.Shape(), m, n)
 		}
 		linalg.Dgemm(g.transA, g.transB, m, n, k, float64(g.alpha), tensor.Data[float64](a), lda, tensor.Data[float64](b), ldb, beta, y, n)
-		return []*tensor.Tensor{tensor.New(out, y)}, nil
+		return rc.TensorResults(tensor.New(out, y)), nil
 	case dt == tensor.Int32:
 		return gemmInt[int32](g, a, b, c, m, n, k)
 	case dt == tensor.Int64:

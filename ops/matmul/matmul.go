@@ -139,13 +139,13 @@ func (mk *matmulKernel) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{t}, nil
+		return rc.TensorResults(t), nil
 	case dt == tensor.Float64:
 		y := make([]float64, ops.Product(s.out))
 		batchedMatMul(s, tensor.Data[float64](a), tensor.Data[float64](b), y, func(threads, m, n, k int, a, b, c []float64) {
 			linalg.DgemmN(threads, false, false, m, n, k, 1, a, k, b, n, 0, c, n)
 		})
-		return []*tensor.Tensor{tensor.New(s.out, y)}, nil
+		return rc.TensorResults(tensor.New(s.out, y)), nil
 	case dt == tensor.Int32:
 		return matmulInt[int32](s, a, b), nil
 	case dt == tensor.Int64:

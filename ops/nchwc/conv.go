@@ -142,7 +142,7 @@ func (c *Conv) Run(x []float32, n, h, w int, z, y []float32, threads int) error 
 		depthwiseRun(c, x, n, h, w, z, y, threads)
 		return nil
 	}
-	c.runDense(x, n, h, w, oh, ow, z, y, threads)
+	c.runDense(c.wp, x, n, h, w, oh, ow, z, y, threads)
 	return nil
 }
 

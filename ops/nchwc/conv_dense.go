@@ -28,6 +28,7 @@ const workGrain = 4 << 20
 type denseRun struct {
 	c       *Conv
 	x, y, z []float32 // x: the (padded) input the kernels read
+	wp      []float32 // the packed filter: c.wp, or a scaled copy (RunScaled)
 	flat    bool
 	rows    int // rows per output plane (oh, or pseudo-rows when flat)
 	oh, ow  int
@@ -44,29 +45,31 @@ type denseRun struct {
 	level   cpu.Level
 }
 
-func (c *Conv) runDense(x []float32, n, h, w, oh, ow int, z, y []float32, threads int) {
+// runDense runs the dense convolution with the packed filter wp (c.wp, or
+// a copy laid out alike).
+func (c *Conv) runDense(wp []float32, x []float32, n, h, w, oh, ow int, z, y []float32, threads int) {
 	p := c.p
-	hp, wp := h+p.PadT+p.PadB, w+p.PadL+p.PadR
+	hp, wpx := h+p.PadT+p.PadB, w+p.PadL+p.PadR
 	var buf *[]float32
-	if hp != h || wp != w {
-		buf = convScratch(n * c.icb * hp * wp * Block)
-		convPadInput(x, n*c.icb, h, w, p.PadT, p.PadL, hp, wp, *buf, threads)
+	if hp != h || wpx != w {
+		buf = convScratch(n * c.icb * hp * wpx * Block)
+		convPadInput(x, n*c.icb, h, w, p.PadT, p.PadL, hp, wpx, *buf, threads)
 		x = *buf
 		defer convScratchPool.Put(buf)
 	}
 	r := &denseRun{
-		c: c, x: x, y: y, z: z, oh: oh, ow: ow,
-		xImg:   c.icb * hp * wp * Block,
-		xRow:   p.SH * wp * Block,
+		c: c, x: x, y: y, z: z, wp: wp, oh: oh, ow: ow,
+		xImg:   c.icb * hp * wpx * Block,
+		xRow:   p.SH * wpx * Block,
 		yPlane: oh * ow * Block,
-		icbS:   hp * wp * Block,
-		khS:    p.DH * wp * Block,
+		icbS:   hp * wpx * Block,
+		khS:    p.DH * wpx * Block,
 		kwS:    p.DW * Block,
 		pixS:   p.SW * Block,
 		level:  cpu.Active,
 		rows:   oh,
 	}
-	if p.KH == 1 && p.KW == 1 && p.SH == 1 && p.SW == 1 && hp == h && wp == w {
+	if p.KH == 1 && p.KW == 1 && p.SH == 1 && p.SW == 1 && hp == h && wpx == w {
 		r.flat = true
 		r.rows = (oh*ow + flatRow - 1) / flatRow
 	}
@@ -117,7 +120,7 @@ func (r *denseRun) row(a *kArgs, img, q, row int) {
 	} else {
 		xo += row * r.xRow
 	}
-	w := c.wp[q*c.pairLen:]
+	w := r.wp[q*c.pairLen:]
 	bias := c.bias[q*2*Block:]
 	// Segment lengths: what the kernels hold in registers (AVX-512: 24
 	// accumulators = 12 pixels × 2 blocks; AVX2: 12 = 6 pixels × 2 halves

@@ -117,7 +117,7 @@ func (bn *batchNorm) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Ten
 		return nil, err
 	}
 	if !bn.training {
-		return []*tensor.Tensor{y}, nil
+		return rc.TensorResults(y), nil
 	}
 	rm, rv := toFloat64s(in[3]), toFloat64s(in[4])
 	runMean := make([]float64, c)

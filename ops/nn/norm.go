@@ -58,7 +58,10 @@ func buildLayerNorm(rms bool) ops.Builder {
 		}
 		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if y, ok, err := ln.fast32(rc, in); ok || err != nil {
-				return []*tensor.Tensor{y}, err
+				if err != nil {
+					return nil, err
+				}
+				return rc.TensorResults(y), nil
 			}
 			return ln.run(in)
 		}), nil
@@ -121,28 +124,35 @@ func (ln *layerNorm) fast32(rc *ops.RunContext, in []*tensor.Tensor) (*tensor.Te
 	}
 	eps, rms := ln.eps, ln.rms
 	threads := rc.ThreadCount()
-	if rows*n < 1<<15 {
-		threads = 1
+	if rows*n < 1<<15 || rows < 2 || threads <= 1 {
+		// Called directly: a closure passed to ParallelN is allocated.
+		normRows(xd, yd, sd, bd, n, 0, rows, eps, rms)
+	} else {
+		linalg.ParallelN(threads, rows, 1, func(lo, hi int) { normRows(xd, yd, sd, bd, n, lo, hi, eps, rms) })
 	}
-	linalg.ParallelN(threads, rows, 1, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xs, ys := xd[r*n:(r+1)*n], yd[r*n:(r+1)*n]
-			var mean float32
-			if !rms {
-				mean = vector.Sum(xs) / float32(n)
-				vector.SubScalar(ys, xs, mean)
-			} else {
-				copy(ys, xs)
-			}
-			inv := float32(1 / math.Sqrt(float64(sumSquares(ys))/float64(n)+eps))
-			vector.MulScalar(ys, ys, inv)
-			vector.Mul(ys, ys, sd)
-			if bd != nil {
-				vector.Add(ys, ys, bd)
-			}
-		}
-	})
 	return y, true, nil
+}
+
+// normRows normalises rows [lo, hi) of xd (n values each) into yd:
+// centred (unless rms), divided by the root mean square, times sd, plus bd
+// (nil: none).
+func normRows(xd, yd, sd, bd []float32, n, lo, hi int, eps float64, rms bool) {
+	for r := lo; r < hi; r++ {
+		xs, ys := xd[r*n:(r+1)*n], yd[r*n:(r+1)*n]
+		var mean float32
+		if !rms {
+			mean = vector.Sum(xs) / float32(n)
+			vector.SubScalar(ys, xs, mean)
+		} else {
+			copy(ys, xs)
+		}
+		inv := float32(1 / math.Sqrt(float64(sumSquares(ys))/float64(n)+eps))
+		vector.MulScalar(ys, ys, inv)
+		vector.Mul(ys, ys, sd)
+		if bd != nil {
+			vector.Add(ys, ys, bd)
+		}
+	}
 }
 
 // sumSquares is Σ v² with eight partial sums (float32, for rows of

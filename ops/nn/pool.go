@@ -364,9 +364,9 @@ func (pa *poolAttrs) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Ten
 		return nil, err
 	}
 	if pa.wantIndices {
-		return []*tensor.Tensor{y, tensor.New(outShape, idx)}, nil
+		return rc.TensorResults(y, tensor.New(outShape, idx)), nil
 	}
-	return []*tensor.Tensor{y}, nil
+	return rc.TensorResults(y), nil
 }
 
 type poolElem interface {

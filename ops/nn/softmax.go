@@ -57,7 +57,10 @@ func buildSoftmax(op string) ops.Builder {
 		s.axis = int(a)
 		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if y, ok, err := s.fast32(rc, in); ok || err != nil {
-				return []*tensor.Tensor{y}, err
+				if err != nil {
+					return nil, err
+				}
+				return rc.TensorResults(y), nil
 			}
 			return s.run(in)
 		}), nil

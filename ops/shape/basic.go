@@ -28,7 +28,7 @@ func buildIdentity(n *ops.Node) (ops.Kernel, error) {
 		if len(in) == 0 || in[0] == nil {
 			return nil, fmt.Errorf("missing required input 0 (input)")
 		}
-		return []tensor.Value{in[0]}, nil
+		return rc.Results(in[0]), nil
 	}), nil
 }
 
@@ -45,7 +45,7 @@ func buildShape(n *ops.Node) (ops.Kernel, error) {
 	if n.Opset < 15 {
 		start, hasEnd = 0, false
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "data")
 		if err != nil {
 			return nil, err
@@ -74,19 +74,25 @@ func buildShape(n *ops.Node) (ops.Kernel, error) {
 }
 
 func buildSize(n *ops.Node) (ops.Kernel, error) {
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "data")
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{tensor.Scalar(int64(x.Len()))}, nil
+		return rc.TensorResults(tensor.Scalar(int64(x.Len()))), nil
 	}), nil
 }
 
 // reshapeTarget resolves a Reshape shape spec (with 0 and -1) against the
-// input shape.
-func reshapeTarget(in []int, spec []int64, allowZero bool) ([]int, error) {
-	out := make([]int, len(spec))
+// input shape. The result is built in buf when it is large enough (a
+// caller's stack array: Reshape then allocates nothing).
+func reshapeTarget(buf []int, in []int, spec []int64, allowZero bool) ([]int, error) {
+	out := buf[:0]
+	if cap(out) < len(spec) {
+		out = make([]int, len(spec))
+	}
+	out = out[:len(spec)]
+	clear(out)
 	infer := -1
 	known := int64(1)
 	for i, d := range spec {
@@ -148,7 +154,7 @@ func buildReshape(n *ops.Node) (ops.Kernel, error) {
 			return nil, fmt.Errorf("attribute \"shape\" is required at opset %d", n.Opset)
 		}
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "data")
 		if err != nil {
 			return nil, err
@@ -159,19 +165,22 @@ func buildReshape(n *ops.Node) (ops.Kernel, error) {
 			if err != nil {
 				return nil, err
 			}
-			if spec, err = ints1D(s, "shape"); err != nil {
+			if d := tensor.Data[int64](s); d != nil && s.Rank() == 1 {
+				spec = d // read in place: int64 is what exporters give
+			} else if spec, err = ints1D(s, "shape"); err != nil {
 				return nil, err
 			}
 		}
-		shp, err := reshapeTarget(x.Shape(), spec, allowZero != 0)
+		var buf [8]int
+		shp, err := reshapeTarget(buf[:], x.Shape(), spec, allowZero != 0)
 		if err != nil {
 			return nil, err
 		}
-		y, err := view(x, shp)
+		y, err := rc.View(x, shp)
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{y}, nil
+		return rc.TensorResults(y), nil
 	}), nil
 }
 
@@ -180,7 +189,7 @@ func buildFlatten(n *ops.Node) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "input")
 		if err != nil {
 			return nil, err
@@ -195,11 +204,11 @@ func buildFlatten(n *ops.Node) (ops.Kernel, error) {
 		}
 		outer := ops.Product(x.Shape()[:a])
 		inner := ops.Product(x.Shape()[a:])
-		y, err := view(x, []int{outer, inner})
+		y, err := rc.View(x, []int{outer, inner})
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{y}, nil
+		return rc.TensorResults(y), nil
 	}), nil
 }
 
@@ -242,7 +251,7 @@ func buildSqueeze(n *ops.Node) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "data")
 		if err != nil {
 			return nil, err
@@ -278,11 +287,11 @@ func buildSqueeze(n *ops.Node) (ops.Kernel, error) {
 				out = append(out, d)
 			}
 		}
-		y, err := view(x, out)
+		y, err := rc.View(x, out)
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{y}, nil
+		return rc.TensorResults(y), nil
 	}), nil
 }
 
@@ -294,7 +303,7 @@ func buildUnsqueeze(n *ops.Node) (ops.Kernel, error) {
 	if !src.input && !src.hasAttr {
 		return nil, fmt.Errorf("attribute \"axes\" is required at opset %d", n.Opset)
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "data")
 		if err != nil {
 			return nil, err
@@ -326,11 +335,11 @@ func buildUnsqueeze(n *ops.Node) (ops.Kernel, error) {
 				k++
 			}
 		}
-		y, err := view(x, out)
+		y, err := rc.View(x, out)
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{y}, nil
+		return rc.TensorResults(y), nil
 	}), nil
 }
 
@@ -338,7 +347,7 @@ func buildDropout(n *ops.Node) (ops.Kernel, error) {
 	// Before opset 12 the ratio is an attribute and Dropout in an inference
 	// graph is the identity (is_test, or no training flag at all).
 	wantMask := n.HasOutput(1)
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "data")
 		if err != nil {
 			return nil, err
@@ -365,7 +374,7 @@ func buildDropout(n *ops.Node) (ops.Kernel, error) {
 		if wantMask {
 			var mask *tensor.Tensor
 			if n.Opset >= 10 {
-				mask, err = alloc(tensor.Bool, x.Shape())
+				mask, err = alloc(rc, tensor.Bool, x.Shape())
 				if err != nil {
 					return nil, err
 				}

@@ -22,7 +22,8 @@ func buildConcat(n *ops.Node) (ops.Kernel, error) {
 		return nil, err
 	}
 	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-		var xs []*tensor.Tensor
+		var buf [8]*tensor.Tensor
+		xs := buf[:0]
 		for _, t := range in {
 			if t != nil {
 				xs = append(xs, t)
@@ -40,7 +41,8 @@ func buildConcat(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		shp := append([]int{}, first.Shape()...)
+		var shpBuf [8]int
+		shp := append(shpBuf[:0], first.Shape()...)
 		shp[a] = 0
 		for i, t := range xs {
 			if t.DType() != first.DType() {
@@ -57,7 +59,7 @@ func buildConcat(n *ops.Node) (ops.Kernel, error) {
 			shp[a] += t.Shape()[a]
 		}
 		if len(xs) == 1 {
-			return []*tensor.Tensor{first}, nil
+			return rc.TensorResults(first), nil
 		}
 		var out *tensor.Tensor
 		if first.DType() == tensor.Float32 {
@@ -65,12 +67,12 @@ func buildConcat(n *ops.Node) (ops.Kernel, error) {
 			// needs no clearing.
 			out, err = rc.NewFloat32(shp, false)
 		} else {
-			out, err = alloc(first.DType(), shp)
+			out, err = alloc(rc, first.DType(), shp)
 		}
 		if err != nil {
 			return nil, err
 		}
-		dst := raw(out.Data())
+		dst := raw(out)
 		if dst == nil {
 			return nil, fmt.Errorf("unsupported element type %v", first.DType())
 		}
@@ -82,19 +84,17 @@ func buildConcat(n *ops.Node) (ops.Kernel, error) {
 		// modules), which one core copies at half the rate two do.
 		items := outer * len(xs)
 		grain := max(1, concatGrain*items/max(1, outer*rowOut))
-		linalg.ParallelN(rc.ThreadCount(), items, grain, func(lo, hi int) {
-			for it := lo; it < hi; it++ {
-				o, i := it/len(xs), it%len(xs)
-				off := 0
-				for _, t := range xs[:i] {
-					off += t.Shape()[a] * inner
-				}
-				if chunk := xs[i].Shape()[a] * inner; chunk > 0 {
-					copyRun(dst, raw(xs[i].Data()), o*rowOut+off, o*chunk, chunk)
-				}
-			}
-		})
-		return []*tensor.Tensor{out}, nil
+		if threads := rc.ThreadCount(); threads <= 1 || items <= grain {
+			// Called directly: the closure below escapes, and so would
+			// everything it captures.
+			concatItems(dst, xs, a, inner, rowOut, 0, items)
+		} else {
+			shared := append([]*tensor.Tensor(nil), xs...)
+			linalg.ParallelN(threads, items, grain, func(lo, hi int) {
+				concatItems(dst, shared, a, inner, rowOut, lo, hi)
+			})
+		}
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -129,7 +129,7 @@ func buildSplit(n *ops.Node) (ops.Kernel, error) {
 		return nil, fmt.Errorf("Split needs at least one output")
 	}
 	splitInput := n.Opset >= 13 || n.Opset < 2
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "input")
 		if err != nil {
 			return nil, err
@@ -189,7 +189,7 @@ func buildSplit(n *ops.Node) (ops.Kernel, error) {
 				sizes[i] = dim / nout
 			}
 		}
-		src := raw(x.Data())
+		src := raw(x)
 		if src == nil {
 			return nil, fmt.Errorf("unsupported element type %v", x.DType())
 		}
@@ -201,11 +201,11 @@ func buildSplit(n *ops.Node) (ops.Kernel, error) {
 		for i, s := range sizes {
 			shp := append([]int{}, x.Shape()...)
 			shp[a] = s
-			t, err := alloc(x.DType(), shp)
+			t, err := alloc(rc, x.DType(), shp)
 			if err != nil {
 				return nil, err
 			}
-			dst := raw(t.Data())
+			dst := raw(t)
 			chunk := s * inner
 			if chunk > 0 {
 				for o := 0; o < outer; o++ {
@@ -217,4 +217,19 @@ func buildSplit(n *ops.Node) (ops.Kernel, error) {
 		}
 		return outs, nil
 	}), nil
+}
+
+// concatItems copies items [lo, hi) of a concatenation along axis a: item
+// it is input it%len(xs)'s piece of outer row it/len(xs).
+func concatItems(dst any, xs []*tensor.Tensor, a, inner, rowOut, lo, hi int) {
+	for it := lo; it < hi; it++ {
+		o, i := it/len(xs), it%len(xs)
+		off := 0
+		for _, t := range xs[:i] {
+			off += t.Shape()[a] * inner
+		}
+		if chunk := xs[i].Shape()[a] * inner; chunk > 0 {
+			copyRun(dst, raw(xs[i]), o*rowOut+off, o*chunk, chunk)
+		}
+	}
 }

@@ -82,8 +82,8 @@ func buildConstant(n *ops.Node) (ops.Kernel, error) {
 	if count != 1 {
 		return nil, fmt.Errorf("exactly one of value, sparse_value, value_float(s), value_int(s), value_string(s) must be set, got %d", count)
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-		return []*tensor.Tensor{val}, nil
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return rc.TensorResults(val), nil
 	}), nil
 }
 
@@ -98,10 +98,10 @@ func buildConstantOfShape(n *ops.Node) (ops.Kernel, error) {
 	if val.Len() != 1 {
 		return nil, fmt.Errorf("attribute \"value\": want a one-element tensor, got shape %v", val.Shape())
 	}
-	if raw(val.Data()) == nil {
+	if raw(val) == nil {
 		return nil, fmt.Errorf("attribute \"value\": unsupported element type %v", val.DType())
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		s, err := need(in, 0, "input")
 		if err != nil {
 			return nil, err
@@ -114,12 +114,12 @@ func buildConstantOfShape(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		out, err := alloc(val.DType(), shp)
+		out, err := alloc(rc, val.DType(), shp)
 		if err != nil {
 			return nil, err
 		}
-		rawFill(raw(out.Data()), raw(val.Data()), 0)
-		return []*tensor.Tensor{out}, nil
+		rawFill(raw(out), raw(val), 0)
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -183,7 +183,7 @@ func buildEyeLike(n *ops.Node) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "input")
 		if err != nil {
 			return nil, err
@@ -199,7 +199,7 @@ func buildEyeLike(n *ops.Node) (ops.Kernel, error) {
 			return nil, fmt.Errorf("EyeLike cannot produce string tensors")
 		}
 		rows, cols := x.Shape()[0], x.Shape()[1]
-		out, err := alloc(odt, []int{rows, cols})
+		out, err := alloc(rc, odt, []int{rows, cols})
 		if err != nil {
 			return nil, err
 		}
@@ -212,12 +212,12 @@ func buildEyeLike(n *ops.Node) (ops.Kernel, error) {
 				return nil, err
 			}
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
 func buildRange(n *ops.Node) (ops.Kernel, error) {
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		var ts [3]*tensor.Tensor
 		for i, name := range []string{"start", "limit", "delta"} {
 			t, err := need(in, i, name)
@@ -317,7 +317,7 @@ func buildOneHot(n *ops.Node) (ops.Kernel, error) {
 		return nil, err
 	}
 	negIdx := n.Opset >= 11
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		ind, err := need(in, 0, "indices")
 		if err != nil {
 			return nil, err
@@ -356,7 +356,7 @@ func buildOneHot(n *ops.Node) (ops.Kernel, error) {
 		shp = append(shp, ind.Shape()[:a]...)
 		shp = append(shp, depth)
 		shp = append(shp, ind.Shape()[a:]...)
-		out, dst, src, err := allocLike(vals, shp)
+		out, dst, src, err := allocLike(rc, vals, shp)
 		if err != nil {
 			return nil, err
 		}
@@ -373,6 +373,6 @@ func buildOneHot(n *ops.Node) (ops.Kernel, error) {
 			o, i := j/inner, j%inner
 			rawSet(dst, src, (o*depth+int(v))*inner+i, 1)
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }

@@ -21,7 +21,7 @@ func buildGather(n *ops.Node) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "data")
 		if err != nil {
 			return nil, err
@@ -39,15 +39,19 @@ func buildGather(n *ops.Node) (ops.Kernel, error) {
 			return nil, err
 		}
 		dim := x.Shape()[a]
-		idx, err := indexList(it, dim, fmt.Sprintf("index (axis %d of size %d):", a, dim))
+		idx, err := indexList(it, dim, "index")
 		if err != nil {
+			// The message is formatted only on failure: Sprintf on
+			// every run would allocate.
+			_, err = indexList(it, dim, fmt.Sprintf("index (axis %d of size %d):", a, dim))
 			return nil, err
 		}
-		shp := make([]int, 0, r-1+it.Rank())
+		var shpBuf [8]int
+		shp := shpBuf[:0]
 		shp = append(shp, x.Shape()[:a]...)
 		shp = append(shp, it.Shape()...)
 		shp = append(shp, x.Shape()[a+1:]...)
-		out, dst, src, err := allocLike(x, shp)
+		out, dst, src, err := allocLike(rc, x, shp)
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +76,7 @@ func buildGather(n *ops.Node) (ops.Kernel, error) {
 				}
 			}
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -81,7 +85,7 @@ func buildGatherElements(n *ops.Node) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "data")
 		if err != nil {
 			return nil, err
@@ -102,12 +106,12 @@ func buildGatherElements(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		out, dst, src, err := allocLike(x, it.Shape())
+		out, dst, src, err := allocLike(rc, x, it.Shape())
 		if err != nil {
 			return nil, err
 		}
 		gatherIdx(dst, src, flat)
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -164,7 +168,7 @@ func buildGatherND(n *ops.Node) (ops.Kernel, error) {
 	if bd < 0 {
 		return nil, fmt.Errorf("attribute \"batch_dims\" is %d, want >= 0", bd)
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "data")
 		if err != nil {
 			return nil, err
@@ -193,7 +197,7 @@ func buildGatherND(n *ops.Node) (ops.Kernel, error) {
 		shp := make([]int, 0, q-1+r-b-k)
 		shp = append(shp, it.Shape()[:q-1]...)
 		shp = append(shp, x.Shape()[b+k:]...)
-		out, dst, src, err := allocLike(x, shp)
+		out, dst, src, err := allocLike(rc, x, shp)
 		if err != nil {
 			return nil, err
 		}
@@ -209,7 +213,7 @@ func buildGatherND(n *ops.Node) (ops.Kernel, error) {
 				copyRun(dst, src, i*inner, o, inner)
 			}
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -258,7 +262,7 @@ func buildCompress(n *ops.Node) (ops.Kernel, error) {
 		return nil, err
 	}
 	hasAxis := n.HasAttr("axis")
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "input")
 		if err != nil {
 			return nil, err
@@ -304,7 +308,7 @@ func buildCompress(n *ops.Node) (ops.Kernel, error) {
 		}
 		oshp := append([]int{}, shp...)
 		oshp[a] = len(sel)
-		out, dst, src, err := allocLike(x, oshp)
+		out, dst, src, err := allocLike(rc, x, oshp)
 		if err != nil {
 			return nil, err
 		}
@@ -319,6 +323,6 @@ func buildCompress(n *ops.Node) (ops.Kernel, error) {
 				}
 			}
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }

@@ -71,7 +71,7 @@ func nz[T comparable](d []T, zero T) []bool {
 }
 
 func buildNonZero(n *ops.Node) (ops.Kernel, error) {
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "X")
 		if err != nil {
 			return nil, err
@@ -118,7 +118,7 @@ func buildTrilu(n *ops.Node) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "input")
 		if err != nil {
 			return nil, err
@@ -137,7 +137,7 @@ func buildTrilu(n *ops.Node) (ops.Kernel, error) {
 		// Beyond ±(rows+cols) every k selects all or nothing; clamping
 		// keeps i+k from overflowing.
 		k = clampInt64(k, -int64(rows+cols), int64(rows+cols))
-		out, dst, src, err := allocLike(x, x.Shape())
+		out, dst, src, err := allocLike(rc, x, x.Shape())
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +156,7 @@ func buildTrilu(n *ops.Node) (ops.Kernel, error) {
 				}
 			}
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -172,7 +172,7 @@ func buildReverseSequence(n *ops.Node) (ops.Kernel, error) {
 	if !((ba == 0 && ta == 1) || (ba == 1 && ta == 0)) {
 		return nil, fmt.Errorf("batch_axis %d and time_axis %d: want one of them 0 and the other 1", ba, ta)
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "input")
 		if err != nil {
 			return nil, err
@@ -196,7 +196,7 @@ func buildReverseSequence(n *ops.Node) (ops.Kernel, error) {
 		strides := tensor.Strides(x.Shape())
 		ts, bs := strides[ta], strides[ba]
 		out := x.Clone()
-		dst, src := raw(out.Data()), raw(x.Data())
+		dst, src := raw(out), raw(x)
 		if dst == nil {
 			return nil, fmt.Errorf("unsupported element type %v", x.DType())
 		}
@@ -208,7 +208,7 @@ func buildReverseSequence(n *ops.Node) (ops.Kernel, error) {
 				copyRun(dst, src, t*ts+b*bs, (int(l)-1-t)*ts+b*bs, inner)
 			}
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -288,7 +288,7 @@ func buildUnique(n *ops.Node) (ops.Kernel, error) {
 		return nil, err
 	}
 	nout := min(max(len(n.Outputs), 1), 4)
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "X")
 		if err != nil {
 			return nil, err
@@ -383,7 +383,7 @@ func buildUnique(n *ops.Node) (ops.Kernel, error) {
 			yshp = append([]int{}, m.Shape()...)
 			yshp[0] = nu
 		}
-		y, dst, src, err := allocLike(m, yshp)
+		y, dst, src, err := allocLike(rc, m, yshp)
 		if err != nil {
 			return nil, err
 		}

@@ -43,7 +43,7 @@ func buildPad(n *ops.Node) (ops.Kernel, error) {
 			return nil, err
 		}
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "data")
 		if err != nil {
 			return nil, err
@@ -60,7 +60,7 @@ func buildPad(n *ops.Node) (ops.Kernel, error) {
 				if err != nil {
 					return nil, err
 				}
-				cval = raw(v.Data())
+				cval = raw(v)
 			}
 		} else {
 			pt, err := need(in, 1, "pads")
@@ -77,7 +77,7 @@ func buildPad(n *ops.Node) (ops.Kernel, error) {
 				if cv.Len() != 1 {
 					return nil, fmt.Errorf("constant_value: want a scalar, got shape %v", cv.Shape())
 				}
-				cval = raw(cv.Data())
+				cval = raw(cv)
 			}
 		}
 		axes := make([]int, r)
@@ -110,7 +110,7 @@ func buildPad(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -164,7 +164,7 @@ func padTensor(x *tensor.Tensor, begin, end []int, mode string, cval any) (*tens
 		}
 		maps[d] = m
 	}
-	out, dst, src, err := allocLike(x, oshape)
+	out, dst, src, err := allocLike(nil, x, oshape)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func buildCenterCropPad(n *ops.Node) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "input_data")
 		if err != nil {
 			return nil, err
@@ -282,6 +282,6 @@ func buildCenterCropPad(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }

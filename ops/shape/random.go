@@ -99,7 +99,7 @@ func buildRandom(op string) ops.Builder {
 				return nil, err
 			}
 		}
-		return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			odt, oshp := dt, shp
 			if like {
 				x, err := need(in, 0, "input")
@@ -131,7 +131,7 @@ func buildRandom(op string) ops.Builder {
 			if err != nil {
 				return nil, err
 			}
-			return []*tensor.Tensor{out}, nil
+			return rc.TensorResults(out), nil
 		}), nil
 	}
 }
@@ -158,7 +158,7 @@ func buildMultinomial(n *ops.Node) (ops.Kernel, error) {
 	if ss < 1 || ss > tensor.MaxElements {
 		return nil, fmt.Errorf("attribute \"sample_size\" is %d, want >= 1", ss)
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "input")
 		if err != nil {
 			return nil, err
@@ -210,7 +210,7 @@ func buildMultinomial(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -226,7 +226,7 @@ func buildBernoulli(n *ops.Node) (ops.Kernel, error) {
 	if dt == tensor.String {
 		return nil, fmt.Errorf("attribute \"dtype\": string is not a valid Bernoulli output type")
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "input")
 		if err != nil {
 			return nil, err
@@ -251,6 +251,6 @@ func buildBernoulli(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }

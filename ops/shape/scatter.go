@@ -45,7 +45,7 @@ func buildScatterElements(n *ops.Node) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, it, up, err := scatterInputs(in)
 		if err != nil {
 			return nil, err
@@ -69,7 +69,7 @@ func buildScatterElements(n *ops.Node) (ops.Kernel, error) {
 		if err := scatterApply(out, up, offs, 1, red); err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -86,7 +86,7 @@ func scatterInputs(in []*tensor.Tensor) (x, it, up *tensor.Tensor, err error) {
 	if up.DType() != x.DType() {
 		err = fmt.Errorf("updates have type %v, data %v: they must match", up.DType(), x.DType())
 	}
-	if raw(x.Data()) == nil {
+	if raw(x) == nil {
 		err = fmt.Errorf("unsupported element type %v", x.DType())
 	}
 	return
@@ -97,7 +97,7 @@ func buildScatterND(n *ops.Node) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, it, up, err := scatterInputs(in)
 		if err != nil {
 			return nil, err
@@ -125,7 +125,7 @@ func buildScatterND(n *ops.Node) (ops.Kernel, error) {
 		if err := scatterApply(out, up, offs, ops.Product(x.Shape()[k:]), red); err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -136,7 +136,7 @@ func scatterApply(out, up *tensor.Tensor, offs []int, inner int, red string) err
 		return nil
 	}
 	if red == "none" {
-		dst, src := raw(out.Data()), raw(up.Data())
+		dst, src := raw(out), raw(up)
 		for i, o := range offs {
 			copyRun(dst, src, o, i*inner, inner)
 		}

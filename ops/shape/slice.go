@@ -22,7 +22,7 @@ func init() {
 
 // stridedOut allocates a tensor of shape and fills it by a strided read of x.
 func stridedOut(x *tensor.Tensor, shape, strides []int, off int) (*tensor.Tensor, error) {
-	out, dst, src, err := allocLike(x, shape)
+	out, dst, src, err := allocLike(nil, x, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func buildSlice(n *ops.Node) (ops.Kernel, error) {
 			return nil, fmt.Errorf("attributes \"starts\" and \"ends\" are required at opset %d", n.Opset)
 		}
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "data")
 		if err != nil {
 			return nil, err
@@ -84,7 +84,7 @@ func buildSlice(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -184,7 +184,7 @@ func buildTranspose(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -234,14 +234,14 @@ func transposeRC(rc *ops.RunContext, x *tensor.Tensor, perm []int64) (*tensor.Te
 		if err != nil {
 			return nil, err
 		}
-		strided(raw(out.Data()), raw(x.Data()), shp, st, 0)
+		strided(raw(out), raw(x), shp, st, 0)
 		return out, nil
 	}
 	return stridedOut(x, shp, st, 0)
 }
 
 func buildExpand(n *ops.Node) (ops.Kernel, error) {
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "input")
 		if err != nil {
 			return nil, err
@@ -263,7 +263,7 @@ func buildExpand(n *ops.Node) (ops.Kernel, error) {
 			return nil, fmt.Errorf("cannot expand shape %v to %v: %w", x.Shape(), spec, err)
 		}
 		if ops.ShapeEqual(shp, x.Shape()) {
-			return []*tensor.Tensor{x}, nil
+			return rc.TensorResults(x), nil
 		}
 		if _, err := tensor.NumElements(shp); err != nil {
 			return nil, err
@@ -272,12 +272,12 @@ func buildExpand(n *ops.Node) (ops.Kernel, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
 func buildTile(n *ops.Node) (ops.Kernel, error) {
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "input")
 		if err != nil {
 			return nil, err
@@ -342,17 +342,17 @@ func buildTile(n *ops.Node) (ops.Kernel, error) {
 			outShape[i] = int(v) * x.Shape()[i]
 		}
 		if same {
-			return []*tensor.Tensor{x}, nil
+			return rc.TensorResults(x), nil
 		}
 		if _, err := tensor.NumElements(shp); err != nil {
 			return nil, err
 		}
-		out, dst, src, err := allocLike(x, outShape)
+		out, dst, src, err := allocLike(rc, x, outShape)
 		if err != nil {
 			return nil, err
 		}
 		strided(dst, src, shp, st, 0)
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -385,7 +385,7 @@ func buildDepthToSpace(n *ops.Node) (ops.Kernel, error) {
 	if mode != "DCR" && mode != "CRD" {
 		return nil, fmt.Errorf("attribute \"mode\" is %q, want DCR or CRD", mode)
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "input")
 		if err != nil {
 			return nil, err
@@ -407,12 +407,12 @@ func buildDepthToSpace(n *ops.Node) (ops.Kernel, error) {
 		} else { // CRD: channel = c'*b*b + b1*b + b2
 			st = []int{sN, b * b * sC, sH, b * sC, 1, sC}
 		}
-		out, dst, src, err := allocLike(x, []int{N, c, H * b, W * b})
+		out, dst, src, err := allocLike(rc, x, []int{N, c, H * b, W * b})
 		if err != nil {
 			return nil, err
 		}
 		strided(dst, src, shp, st, 0)
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }
 
@@ -421,7 +421,7 @@ func buildSpaceToDepth(n *ops.Node) (ops.Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ops.Tensors(func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := need(in, 0, "input")
 		if err != nil {
 			return nil, err
@@ -437,11 +437,11 @@ func buildSpaceToDepth(n *ops.Node) (ops.Kernel, error) {
 		// Output channel = (b1*b + b2)*C + c: read as [N, b, b, C, H/b, W/b].
 		shp := []int{N, b, b, C, H / b, W / b}
 		st := []int{sN, sH, 1, sC, b * sH, b}
-		out, dst, src, err := allocLike(x, []int{N, C * b * b, H / b, W / b})
+		out, dst, src, err := allocLike(rc, x, []int{N, C * b * b, H / b, W / b})
 		if err != nil {
 			return nil, err
 		}
 		strided(dst, src, shp, st, 0)
-		return []*tensor.Tensor{out}, nil
+		return rc.TensorResults(out), nil
 	}), nil
 }

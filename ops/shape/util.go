@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/gonyx/gonyx/engine/tensor"
+	"github.com/gonyx/gonyx/ops"
 )
 
 // Data-movement kernels do not care what the elements mean, only how big
@@ -20,67 +21,38 @@ func reinterpret[To, From any](s []From) []To {
 	return unsafe.Slice((*To)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
-// raw returns data as []uint8, []uint16, []uint32, []uint64 or []string, or
-// nil for an unknown slice type.
-func raw(data any) any {
-	switch d := data.(type) {
-	case []uint8:
-		return d
-	case []int8:
-		return reinterpret[uint8](d)
-	case []bool:
-		return reinterpret[uint8](d)
-	case []uint16:
-		return d
-	case []int16:
-		return reinterpret[uint16](d)
-	case []tensor.F16:
-		return reinterpret[uint16](d)
-	case []tensor.BF16:
-		return reinterpret[uint16](d)
-	case []uint32:
-		return d
-	case []int32:
-		return reinterpret[uint32](d)
-	case []float32:
-		return reinterpret[uint32](d)
-	case []uint64:
-		return d
-	case []int64:
-		return reinterpret[uint64](d)
-	case []float64:
-		return reinterpret[uint64](d)
-	case []string:
-		return d
-	}
-	return nil
-}
+// raw returns t's data as []uint8, []uint16, []uint32, []uint64 or
+// []string, or nil for an unknown element type; it allocates nothing.
+func raw(t *tensor.Tensor) any { return t.Bits() }
 
-// alloc makes a zero-filled tensor, bounding its size.
-func alloc(dt tensor.DType, shape []int) (*tensor.Tensor, error) {
-	n, err := tensor.NumElements(shape)
-	if err != nil {
+// alloc makes a zero-filled tensor, bounding its size; float32 data
+// comes from rc's recycled buffers (rc may be nil).
+func alloc(rc *ops.RunContext, dt tensor.DType, shape []int) (*tensor.Tensor, error) {
+	if dt == tensor.Float32 {
+		return rc.NewFloat32(shape, true)
+	}
+	if _, err := tensor.NumElements(shape); err != nil {
 		return nil, err
 	}
-	data := tensor.MakeSlice(dt, n)
-	if data == nil {
+	t, err := tensor.NewZeroed(dt, shape)
+	if err != nil {
 		return nil, fmt.Errorf("unsupported element type %v", dt)
 	}
-	return tensor.FromAny(shape, data)
+	return t, nil
 }
 
 // allocLike allocates a tensor of src's dtype with the given shape and
 // returns it with raw views of its data and of src's data.
-func allocLike(src *tensor.Tensor, shape []int) (*tensor.Tensor, any, any, error) {
-	out, err := alloc(src.DType(), shape)
+func allocLike(rc *ops.RunContext, src *tensor.Tensor, shape []int) (*tensor.Tensor, any, any, error) {
+	out, err := alloc(rc, src.DType(), shape)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	s := raw(src.Data())
+	s := raw(src)
 	if s == nil {
 		return nil, nil, nil, fmt.Errorf("unsupported element type %v", src.DType())
 	}
-	return out, raw(out.Data()), s, nil
+	return out, raw(out), s, nil
 }
 
 // need returns required input i or an error naming it.
@@ -481,11 +453,6 @@ func gatherT[T any](dst, src []T, idx []int) {
 	for i, j := range idx {
 		dst[i] = src[j]
 	}
-}
-
-// view returns a tensor sharing t's data with a new shape.
-func view(t *tensor.Tensor, shape []int) (*tensor.Tensor, error) {
-	return t.Reshape(shape...)
 }
 
 func prod64(v []int) int64 {
