@@ -154,7 +154,7 @@ func TestTimeoutSkipsLargerBatches(t *testing.T) {
 	slow := script(t, dir, "slow", "sleep 30\n")
 	fast := script(t, dir, "fast", `echo '{"model":"tiny","median_ms":1}'`+"\n")
 	r := &runner{
-		o: options{gonyx: slow, node: "sh", modelsDir: dir, binDir: dir, runs: 1, rounds: 2, seq: 1,
+		o: options{gonyx: slow, node: "sh", modelsDir: dir, binDir: dir, logDir: dir, runs: 1, rounds: 2, seq: 1,
 			timeout: 200 * time.Millisecond, agg: report.AggBest},
 		ortScript: fast, timedOut: map[string]timeoutAt{}, notes: map[string]bool{},
 	}
