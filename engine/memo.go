@@ -2,7 +2,6 @@ package engine
 
 import (
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/gonyx/gonyx/engine/tensor"
@@ -40,7 +39,7 @@ type memoCache struct {
 
 // memoRun is one run's use of the memo.
 type memoRun struct {
-	sig   string     // the run's input signature (taken before inputs are dropped)
+	sig   string     // the run's input signature (a miss: the key it records)
 	entry *memoEntry // the entry being used (hit) or filled (miss)
 	use   bool       // skip shape-static steps (a hit whose probes agree so far)
 	fill  bool       // record values into entry (a miss)
@@ -87,25 +86,26 @@ func (p *plan) markStatic(constSlots map[int]bool) {
 	}
 }
 
-// signature keys a run by the dtypes and shapes of its inputs.
-func signature(p *plan, f *frame) string {
-	var b strings.Builder
+// signature appends to b the key of a run: the dtypes and shapes of its
+// inputs. ok is false when an input has no signature (sequences and
+// optionals: no memo).
+func signature(b []byte, p *plan, f *frame) (sig []byte, ok bool) {
 	for _, in := range p.inputs {
 		switch v := f.vals[in.slot].(type) {
 		case *tensor.Tensor:
-			b.WriteString(strconv.Itoa(int(v.DType())))
+			b = strconv.AppendInt(b, int64(v.DType()), 10)
 			for _, d := range v.Shape() {
-				b.WriteByte(',')
-				b.WriteString(strconv.Itoa(d))
+				b = append(b, ',')
+				b = strconv.AppendInt(b, int64(d), 10)
 			}
 		case nil:
-			b.WriteByte('-')
+			b = append(b, '-')
 		default:
-			return "" // sequences and optionals: no memo
+			return nil, false
 		}
-		b.WriteByte(';')
+		b = append(b, ';')
 	}
-	return b.String()
+	return b, true
 }
 
 // begin prepares the memo for a run: prefill on a hit, record on a miss.
@@ -113,24 +113,28 @@ func (c *memoCache) begin(p *plan, f *frame) *memoRun {
 	if len(p.staticSlots) == 0 {
 		return nil
 	}
-	sig := signature(p, f)
-	if sig == "" {
+	// The signature is built on the stack and looked up without making
+	// a string (the compiler does not allocate for m[string(b)]); only a
+	// miss, which records a new entry, keeps it as a string.
+	var buf [128]byte
+	sig, ok := signature(buf[:0], p, f)
+	if !ok {
 		return nil
 	}
 	c.mu.RLock()
-	e := c.entries[sig]
+	e := c.entries[string(sig)]
 	full := len(c.entries) >= memoMax
 	c.mu.RUnlock()
 	if e != nil {
 		for s, v := range e.vals {
 			f.set(s, v)
 		}
-		return &memoRun{sig: sig, entry: e, use: true}
+		return &memoRun{entry: e, use: true}
 	}
 	if full {
 		return nil
 	}
-	return &memoRun{sig: sig, entry: &memoEntry{vals: map[int]tensor.Value{}, probes: map[int][]int{}}, fill: true, ok: true}
+	return &memoRun{sig: string(sig), entry: &memoEntry{vals: map[int]tensor.Value{}, probes: map[int][]int{}}, fill: true, ok: true}
 }
 
 // finish stores a recorded entry.

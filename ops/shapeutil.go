@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gonyx/gonyx/engine/tensor"
 )
@@ -23,16 +24,17 @@ func NormAxis(axis, rank int) (int, error) {
 // NormAxes normalises a list of axes and rejects duplicates.
 func NormAxes(axes []int64, rank int) ([]int, error) {
 	out := make([]int, len(axes))
-	seen := make(map[int]bool, len(axes))
 	for i, a := range axes {
 		v, err := NormAxis(int(a), rank)
 		if err != nil {
 			return nil, err
 		}
-		if seen[v] {
-			return nil, fmt.Errorf("axis %d repeated in %v", a, axes)
+		// Axis lists are short: a scan of those seen beats a set (and
+		// allocates nothing).
+		if slices.Contains(out[:i], v) {
+			// A copy in the message keeps the callers' axes off the heap.
+			return nil, fmt.Errorf("axis %d repeated in %v", a, slices.Clone(axes))
 		}
-		seen[v] = true
 		out[i] = v
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package fused
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/gonyx/gonyx/engine/graph"
@@ -354,7 +355,7 @@ func (k *nchwcConvKernel) Run(rc *ops.RunContext, in []tensor.Value) ([]tensor.V
 		}
 	}
 	if xs[0] == 0 {
-		return []tensor.Value{y}, nil
+		return rc.Results(y), nil
 	}
 	if k.scaled {
 		err = conv.RunScaled(x, xs[0], xs[2], xs[3], scale, scaleImages, z, tensor.Data[float32](y), rc.ThreadCount())
@@ -364,7 +365,7 @@ func (k *nchwcConvKernel) Run(rc *ops.RunContext, in []tensor.Value) ([]tensor.V
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", k.op, err)
 	}
-	return []tensor.Value{y}, nil
+	return rc.Results(y), nil
 }
 
 // channelScale checks input S: blocked [N or 1, CB, 1, 1, 16] for X of
@@ -408,7 +409,9 @@ func (k *nchwcConvKernel) residual(rc *ops.RunContext, z []float32, zs, ys []int
 	}
 	for i := range ys {
 		if zs[i] != ys[i] && zs[i] != 1 {
-			return nil, fmt.Errorf("%s: residual Z of shape %v does not broadcast to the output shape %v", k.op, zs, ys)
+			// Copies in the message keep zs and ys off the heap on the
+			// success path (fmt would make them escape).
+			return nil, fmt.Errorf("%s: residual Z of shape %v does not broadcast to the output shape %v", k.op, slices.Clone(zs), slices.Clone(ys))
 		}
 	}
 	t, err := rc.NewFloat32(ys, false)
@@ -481,7 +484,7 @@ func buildReorderInput(n *ops.Node) (ops.Kernel, error) {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		nchwc.ReorderIn(tensor.Data[float32](x), s[0], s[1], s[2]*s[3], tensor.Data[float32](y), rc.ThreadCount())
-		return []*tensor.Tensor{y}, nil
+		return rc.TensorResults(y), nil
 	}), nil
 }
 
@@ -512,7 +515,7 @@ func buildReorderOutput(n *ops.Node) (ops.Kernel, error) {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		nchwc.ReorderOut(x, s[0], ch, s[2]*s[3], tensor.Data[float32](y), rc.ThreadCount())
-		return []tensor.Value{y}, nil
+		return rc.Results(y), nil
 	}), nil
 }
 
@@ -576,7 +579,7 @@ func buildNchwcPool(isMax bool) ops.Builder {
 				return nil, fmt.Errorf("%s: %w", op, err)
 			}
 			nchwc.Pool(p, x, s[0], s[1], s[2], s[3], tensor.Data[float32](y), rc.ThreadCount())
-			return []tensor.Value{y}, nil
+			return rc.Results(y), nil
 		}), nil
 	}
 }
@@ -659,7 +662,7 @@ func buildNchwcGlobalAveragePool(n *ops.Node) (ops.Kernel, error) {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		nchwc.GlobalAveragePool(x, s[0], s[1], s[2]*s[3], tensor.Data[float32](y), rc.ThreadCount())
-		return []tensor.Value{y}, nil
+		return rc.Results(y), nil
 	}), nil
 }
 
@@ -733,7 +736,7 @@ func scaleChannels(rc *ops.RunContext, x, s *tensor.Tensor) ([]tensor.Value, err
 	xd, sd, yd := tensor.Data[float32](x), tensor.Data[float32](s), tensor.Data[float32](y)
 	blocks, plane := xs[0]*xs[1], xs[2]*xs[3]*nchwc.Block
 	if blocks == 0 || plane == 0 {
-		return []tensor.Value{y}, nil
+		return rc.Results(y), nil
 	}
 	sBatch := s.Shape()[0] > 1
 	linalg.ParallelN(rc.ThreadCount(), blocks, max(1, (1<<15)/plane), func(lo, hi int) {
@@ -758,5 +761,5 @@ func scaleChannels(rc *ops.RunContext, x, s *tensor.Tensor) ([]tensor.Value, err
 			}
 		}
 	})
-	return []tensor.Value{y}, nil
+	return rc.Results(y), nil
 }

@@ -94,6 +94,13 @@ func ParallelN(threads, n, grain int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
+	threads, chunks := loopChunks(threads, n, grain)
+	parallelChunks(threads, chunks, n, fn)
+}
+
+// loopChunks resolves ParallelN's thread count and cuts its loop of n > 0
+// items into chunks.
+func loopChunks(threads, n, grain int) (int, int) {
 	if threads <= 0 {
 		threads = DefaultThreads()
 	}
@@ -104,7 +111,20 @@ func ParallelN(threads, n, grain int, fn func(lo, hi int)) {
 	if threads == 1 {
 		chunks = min(chunks, 1)
 	}
-	parallelChunks(threads, chunks, n, fn)
+	return threads, chunks
+}
+
+// Serial reports whether ParallelN(threads, n, grain, fn) would run the
+// whole loop as fn(0, n) on the caller's goroutine. A kernel then calls its
+// loop body directly: a closure (or state) handed to ParallelN escapes to
+// the heap, which costs allocations on every call even when no other
+// goroutine ever sees it.
+func Serial(threads, n, grain int) bool {
+	if n <= 0 {
+		return true
+	}
+	threads, chunks := loopChunks(threads, n, grain)
+	return chunks <= 1 || threads <= 1
 }
 
 // parallelChunks runs fn on chunks contiguous ranges of [0, n) (chunks ≤

@@ -20,18 +20,42 @@ import (
 var sBlockK, sBlockN = 256, 1024
 
 // sproblem is one float32 product for the driver. Each operand is either
-// packed over its full depth (pa/pb) or packed block by block (packA/packB).
+// packed over its full depth (pa/pb) or packed block by block from its
+// source (packA/packB). The operands and the epilogue are held by value,
+// not as closures and pointers: a single-threaded product then keeps its
+// sproblem on the caller's stack (see run).
 type sproblem struct {
 	ks      *skernel
 	m, n, k int
 	pa      []float32 // panel i (rows [i*mr, i*mr+mr)) at i*k*mr
-	packA   func(dst []float32, i0, mc, p0, kc int)
 	pb      []float32 // panel q (columns [q*nr, q*nr+nr)) at q*k*nr
-	packB   func(dst []float32, p0, kc, j0, nc int)
-	c       []float32
-	ldc     int
-	beta    float32
-	epi     *Epilogue
+	// Sources of the operands not packed in advance: op(A) is a (lda,
+	// transposed when transA) scaled by aAlpha, op(B) likewise.
+	a, b           []float32
+	lda, ldb       int
+	transA, transB bool
+	aAlpha, bAlpha float32
+	c              []float32
+	ldc            int
+	beta           float32
+	epi            Epilogue // the zero Epilogue when there is none
+}
+
+// packA packs rows [i0,i0+mc) and depth [p0,p0+kc) of op(A) into dst.
+func (pr *sproblem) packA(dst []float32, i0, mc, p0, kc int) {
+	packA32(dst, pr.a, pr.lda, pr.transA, pr.aAlpha, pr.ks.mr, i0, mc, p0, kc)
+}
+
+// packB packs depth [p0,p0+kc) and columns [j0,j0+nc) of op(B) into dst.
+func (pr *sproblem) packB(dst []float32, p0, kc, j0, nc int) {
+	packB32(dst, pr.b, pr.ldb, pr.transB, pr.bAlpha, pr.ks.nr, p0, kc, j0, nc)
+}
+
+// withEpi sets the product's epilogue (nil: none).
+func (pr *sproblem) withEpi(e *Epilogue) {
+	if e != nil {
+		pr.epi = *e
+	}
 }
 
 var poolS sync.Pool // *[]float32 packing buffers, 64-byte aligned
@@ -64,7 +88,13 @@ func (pr *sproblem) run(threads int) {
 	if w := work / minParallelWork; w < float64(threads) {
 		threads = max(int(w), 1)
 	}
-	pr.split(threads)
+	if threads <= 1 {
+		pr.serial(0, m, 0, n) // pr stays on the caller's stack
+		return
+	}
+	shared := new(sproblem) // the workers' copy
+	*shared = *pr
+	shared.split(threads)
 }
 
 // split runs the product on up to threads workers, however small it is.
@@ -169,7 +199,7 @@ func (pr *sproblem) serial(i0, i1, j0, j1 int) {
 	if beta != 0 && beta != 1 {
 		scaleC(c, ldc, beta, i0, i1, j0, j1)
 	}
-	epi := pr.epi
+	epi := &pr.epi
 	if !epi.active() {
 		epi = nil
 	}
@@ -180,7 +210,10 @@ func (pr *sproblem) serial(i0, i1, j0, j1 int) {
 	var goAct Activation
 	var goRes bool
 	if epi != nil {
-		ep = new(kEpi)
+		// Pooled: the kernel is called through a func value, so a
+		// local kEpi would move to the heap on every product.
+		ep = kEpiPool.Get().(*kEpi)
+		defer putKEpi(ep)
 		ep.flags, ep.lo, ep.hi, goAct, goRes = epi.plan()
 		ep.ldr = epi.ldr(pr.n)
 	}
@@ -243,6 +276,14 @@ func (pr *sproblem) serial(i0, i1, j0, j1 int) {
 			}
 		}
 	}
+}
+
+var kEpiPool = sync.Pool{New: func() any { return new(kEpi) }}
+
+// putKEpi returns ep to kEpiPool without the operands it points to.
+func putKEpi(ep *kEpi) {
+	*ep = kEpi{}
+	kEpiPool.Put(ep)
 }
 
 // packA32 packs rows [i0,i0+mc) and depth [p0,p0+kc) of alpha·op(A) into
@@ -401,16 +442,12 @@ func SgemmN(threads int, transA, transB bool, m, n, k int, alpha float32, a []fl
 // sgemmBlocked runs a validated SgemmN product (m, n, k ≥ 1, alpha ≠ 0)
 // through the blocked driver.
 func sgemmBlocked(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, e *Epilogue) {
-	ks := active
-	pr := &sproblem{
-		ks: ks, m: m, n: n, k: k, c: c, ldc: ldc, beta: beta, epi: e,
-		packA: func(dst []float32, i0, mc, p0, kc int) {
-			packA32(dst, a, lda, transA, alpha, ks.mr, i0, mc, p0, kc)
-		},
-		packB: func(dst []float32, p0, kc, j0, nc int) {
-			packB32(dst, b, ldb, transB, 1, ks.nr, p0, kc, j0, nc)
-		},
+	pr := sproblem{
+		ks: active, m: m, n: n, k: k, c: c, ldc: ldc, beta: beta,
+		a: a, lda: lda, transA: transA, aAlpha: alpha,
+		b: b, ldb: ldb, transB: transB, bAlpha: 1,
 	}
+	pr.withEpi(e)
 	pr.run(threads)
 }
 
@@ -476,13 +513,11 @@ func SgemmPacked(threads int, transA bool, m int, alpha float32, a []float32, ld
 		smallPacked(transA, m, alpha, a, lda, pb, beta, c, ldc, e)
 		return
 	}
-	ks := pb.ks
-	pr := &sproblem{
-		ks: ks, m: m, n: n, k: k, c: c, ldc: ldc, beta: beta, epi: e, pb: pb.data,
-		packA: func(dst []float32, i0, mc, p0, kc int) {
-			packA32(dst, a, lda, transA, alpha, ks.mr, i0, mc, p0, kc)
-		},
+	pr := sproblem{
+		ks: pb.ks, m: m, n: n, k: k, c: c, ldc: ldc, beta: beta, pb: pb.data,
+		a: a, lda: lda, transA: transA, aAlpha: alpha,
 	}
+	pr.withEpi(e)
 	pr.run(threads)
 }
 
@@ -532,12 +567,10 @@ func SgemmPackedA(threads int, pa *PackedA, transB bool, n int, alpha float32, b
 		degenerate(m, n, beta, c, ldc, e)
 		return
 	}
-	ks := pa.ks
-	pr := &sproblem{
-		ks: ks, m: m, n: n, k: k, c: c, ldc: ldc, beta: beta, epi: e, pa: pa.data,
-		packB: func(dst []float32, p0, kc, j0, nc int) {
-			packB32(dst, b, ldb, transB, alpha, ks.nr, p0, kc, j0, nc)
-		},
+	pr := sproblem{
+		ks: pa.ks, m: m, n: n, k: k, c: c, ldc: ldc, beta: beta, pa: pa.data,
+		b: b, ldb: ldb, transB: transB, bAlpha: alpha,
 	}
+	pr.withEpi(e)
 	pr.run(threads)
 }

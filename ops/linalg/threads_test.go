@@ -178,9 +178,7 @@ func BenchmarkSplitThreshold(b *testing.B) {
 			b.Run(fmt.Sprintf("%dx%dx%d/t%d", s.m, s.k, s.n, th), func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					sp := &sproblem{ks: pb.ks, m: s.m, n: s.n, k: s.k, c: c, ldc: s.n, pb: pb.data,
-						packA: func(dst []float32, i0, mc, p0, kc int) {
-							packA32(dst, a, s.k, false, 1, pb.ks.mr, i0, mc, p0, kc)
-						}}
+						a: a, lda: s.k, aAlpha: 1}
 					sp.split(th)
 				}
 			})

@@ -43,6 +43,8 @@ type denseRun struct {
 	lo, hi  float32
 	goAct   linalg.Activation // applied in Go after each row (ActNone: none)
 	level   cpu.Level
+	// Work items are (image, group of pairs, row): see runDense.
+	pairs, group, groups int
 }
 
 // runDense runs the dense convolution with the packed filter wp (c.wp, or
@@ -57,7 +59,7 @@ func (c *Conv) runDense(wp []float32, x []float32, n, h, w, oh, ow int, z, y []f
 		x = *buf
 		defer convScratchPool.Put(buf)
 	}
-	r := &denseRun{
+	r := denseRun{
 		c: c, x: x, y: y, z: z, wp: wp, oh: oh, ow: ow,
 		xImg:   c.icb * hp * wpx * Block,
 		xRow:   p.SH * wpx * Block,
@@ -84,23 +86,32 @@ func (c *Conv) runDense(wp []float32, x []float32, n, h, w, oh, ow int, z, y []f
 	// Work items are (image, group of pairs, row); a row runs every pair
 	// of its group, so the group's filters stay in L2 while the input
 	// rows they share stay in L1.
-	pairs := (c.ocb + 1) / 2
-	group := max(1, min(pairs, groupBytes/(4*c.pairLen)))
-	groups := (pairs + group - 1) / group
-	items := n * groups * r.rows
-	perItem := 2 * (oh * ow / r.rows) * group * 2 * Block * c.icb * Block * p.KH * p.KW
+	r.pairs = (c.ocb + 1) / 2
+	r.group = max(1, min(r.pairs, groupBytes/(4*c.pairLen)))
+	r.groups = (r.pairs + r.group - 1) / r.group
+	items := n * r.groups * r.rows
+	perItem := 2 * (oh * ow / r.rows) * r.group * 2 * Block * c.icb * Block * p.KH * p.KW
 	grain := max(1, workGrain/max(1, perItem))
-	linalg.ParallelN(threads, items, grain, func(lo, hi int) {
-		var a kArgs
-		for it := lo; it < hi; it++ {
-			row := it % r.rows
-			gi := it / r.rows
-			img, q0 := gi/groups, gi%groups*group
-			for q := q0; q < min(pairs, q0+group); q++ {
-				r.row(&a, img, q, row)
-			}
+	if linalg.Serial(threads, items, grain) {
+		r.items(0, items) // r stays on the stack
+		return
+	}
+	shared := new(denseRun) // the workers' copy
+	*shared = r
+	linalg.ParallelN(threads, items, grain, shared.items)
+}
+
+// items runs work items [lo, hi).
+func (r *denseRun) items(lo, hi int) {
+	var a kArgs
+	for it := lo; it < hi; it++ {
+		row := it % r.rows
+		gi := it / r.rows
+		img, q0 := gi/r.groups, gi%r.groups*r.group
+		for q := q0; q < min(r.pairs, q0+r.group); q++ {
+			r.row(&a, img, q, row)
 		}
-	})
+	}
 }
 
 // row computes output row `row` of image img for output-block pair q.

@@ -89,6 +89,8 @@ type nchwRun struct {
 	lo, hi   float32
 	goAct    linalg.Activation // applied in Go after each row (ActNone: none)
 	level    cpu.Level
+	// Work items are (image, run of block groups, row): see runNCHW.
+	groups, run, runs int
 }
 
 // nchwSpan is where a run of output pixels reads its taps: the input
@@ -101,7 +103,7 @@ type nchwSpan struct {
 
 func (c *Conv) runNCHW(x []float32, n, h, w, oh, ow int, z, y []float32, threads int) {
 	p := c.p
-	r := &nchwRun{
+	r := nchwRun{
 		c: c, x: x, y: y, z: z, h: h, w: w, padT: p.PadT, padL: p.PadL, oh: oh, ow: ow,
 		yPlane: oh * ow * Block,
 		level:  cpu.Active,
@@ -134,25 +136,34 @@ func (c *Conv) runNCHW(x []float32, n, h, w, oh, ow int, z, y []float32, threads
 	// Work items are (image, run of block groups, row), as for dense
 	// convolutions; first layers' filters are small, so one run usually
 	// holds every group and a row's input is read once.
-	groups := (c.ocb + c.group - 1) / c.group
-	run := max(1, min(groups, groupBytes/(4*c.pairLen)))
-	runs := (groups + run - 1) / run
-	items := n * runs * oh
-	perItem := 2 * ow * run * c.group * Block * p.InC * p.KH * p.KW
+	r.groups = (c.ocb + c.group - 1) / c.group
+	r.run = max(1, min(r.groups, groupBytes/(4*c.pairLen)))
+	r.runs = (r.groups + r.run - 1) / r.run
+	items := n * r.runs * oh
+	perItem := 2 * ow * r.run * c.group * Block * p.InC * p.KH * p.KW
 	grain := max(1, workGrain/max(1, perItem))
-	linalg.ParallelN(threads, items, grain, func(lo, hi int) {
-		var a kArgs
-		strip := convScratch(r.stripLen)
-		defer convScratchPool.Put(strip)
-		for it := lo; it < hi; it++ {
-			row := it % oh
-			ri := it / oh
-			img, q0 := ri/runs, ri%runs*run
-			for q := q0; q < min(groups, q0+run); q++ {
-				r.row(&a, *strip, img, q, row)
-			}
+	if linalg.Serial(threads, items, grain) {
+		r.items(0, items) // r stays on the stack
+		return
+	}
+	shared := new(nchwRun) // the workers' copy
+	*shared = r
+	linalg.ParallelN(threads, items, grain, shared.items)
+}
+
+// items runs work items [lo, hi).
+func (r *nchwRun) items(lo, hi int) {
+	var a kArgs
+	strip := convScratch(r.stripLen)
+	defer convScratchPool.Put(strip)
+	for it := lo; it < hi; it++ {
+		row := it % r.oh
+		ri := it / r.oh
+		img, q0 := ri/r.runs, ri%r.runs*r.run
+		for q := q0; q < min(r.groups, q0+r.run); q++ {
+			r.row(&a, *strip, img, q, row)
 		}
-	})
+	}
 }
 
 // ceilDiv is ⌈a/b⌉ for b > 0 (a may be negative).

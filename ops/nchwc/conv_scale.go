@@ -99,17 +99,50 @@ func (c *Conv) scaleFilter(dst, s []float32, threads int) {
 	taps := c.p.KH * c.p.KW
 	pairs := (c.ocb + 1) / 2
 	blockLen := taps * Block * 2 * Block // floats of one input block in a full pair
-	linalg.ParallelN(threads, pairs*c.icb, max(1, (32<<10)/blockLen), func(lo, hi int) {
-		var sv [Block]float32
-		for it := lo; it < hi; it++ {
-			q, ib := it/c.icb, it%c.icb
-			width := pairWidth(c.ocb, q)
-			c.blockScale(&sv, s, ib)
-			o := q*c.pairLen + ib*taps*Block*width
-			n := taps * Block * width
-			scaleRows(dst[o:o+n], c.wp[o:o+n], &sv, taps, width)
-		}
-	})
+	j := scaleJob{c: c, dst: dst, src: s}
+	items, grain := pairs*c.icb, max(1, (32<<10)/blockLen)
+	if linalg.Serial(threads, items, grain) {
+		j.filterBlocks(0, items) // j stays on the stack
+		return
+	}
+	shared := new(scaleJob) // the workers' copy
+	*shared = j
+	linalg.ParallelN(threads, items, grain, shared.filterBlocks)
+}
+
+// scaleJob is one scaleFilter or runScaledInput pass: dst = src's rows or
+// pixels times the scales s.
+type scaleJob struct {
+	c                  *Conv
+	dst, src, s        []float32
+	plane, scaleImages int // runScaledInput: floats per plane, images of s
+}
+
+// filterBlocks scales the filter's (pair, input block) items [lo, hi);
+// the scales are in src.
+func (j *scaleJob) filterBlocks(lo, hi int) {
+	c := j.c
+	taps := c.p.KH * c.p.KW
+	var sv [Block]float32
+	for it := lo; it < hi; it++ {
+		q, ib := it/c.icb, it%c.icb
+		width := pairWidth(c.ocb, q)
+		c.blockScale(&sv, j.src, ib)
+		o := q*c.pairLen + ib*taps*Block*width
+		n := taps * Block * width
+		scaleRows(j.dst[o:o+n], c.wp[o:o+n], &sv, taps, width)
+	}
+}
+
+// inputPlanes scales input planes [lo, hi) of src into dst.
+func (j *scaleJob) inputPlanes(lo, hi int) {
+	c, plane := j.c, j.plane
+	var sv [Block]float32
+	for pl := lo; pl < hi; pl++ {
+		img, ib := pl/c.icb, pl%c.icb
+		c.blockScale(&sv, j.s[img%j.scaleImages*c.icb*Block:], ib)
+		scalePixels(j.dst[pl*plane:(pl+1)*plane], j.src[pl*plane:(pl+1)*plane], &sv)
+	}
 }
 
 // blockScale copies the scales of input block ib into sv, zero for padding
@@ -128,14 +161,15 @@ func (c *Conv) runScaledInput(x []float32, n, h, w, oh, ow int, scale []float32,
 	buf := convScratch(n * c.icb * plane)
 	defer convScratchPool.Put(buf)
 	xs := *buf
-	linalg.ParallelN(threads, n*c.icb, max(1, (32<<10)/plane), func(lo, hi int) {
-		var sv [Block]float32
-		for pl := lo; pl < hi; pl++ {
-			img, ib := pl/c.icb, pl%c.icb
-			c.blockScale(&sv, scale[img%scaleImages*c.icb*Block:], ib)
-			scalePixels(xs[pl*plane:(pl+1)*plane], x[pl*plane:(pl+1)*plane], &sv)
-		}
-	})
+	j := scaleJob{c: c, dst: xs, src: x, s: scale, plane: plane, scaleImages: scaleImages}
+	items, grain := n*c.icb, max(1, (32<<10)/plane)
+	if linalg.Serial(threads, items, grain) {
+		j.inputPlanes(0, items) // j stays on the stack
+	} else {
+		shared := new(scaleJob) // the workers' copy
+		*shared = j
+		linalg.ParallelN(threads, items, grain, shared.inputPlanes)
+	}
 	c.runDense(c.wp, xs, n, h, w, oh, ow, z, y, threads)
 }
 

@@ -43,22 +43,44 @@ func dwRun(p *ConvParams, wt, bias, x []float32, n, h, w int, z, y []float32, th
 	// ~64K multiply-adds per chunk at least: smaller loops stay on the
 	// caller's goroutine, where a hand-off would cost more than it saves.
 	grain := max(1, (1<<16)/max(1, perRow))
-	linalg.ParallelN(threads, rows, grain, func(r0, r1 int) {
-		for r := r0; r < r1; r++ {
-			oy := r % oh
-			bc := r / oh // image·CB + channel block
-			c := bc % cb
-			xb := x[bc*h*w*Block : (bc+1)*h*w*Block]
-			yrow := y[(r*ow)*Block : (r+1)*ow*Block]
-			var zrow []float32
-			if z != nil {
-				zrow = z[(r*ow)*Block : (r+1)*ow*Block]
-			}
-			wb := wt[c*p.KH*p.KW*Block : (c+1)*p.KH*p.KW*Block]
-			dwRow(p, wb, bias[c*Block:(c+1)*Block], xb, h, w, oy, ow, zrow, yrow, clamp, lo, hi)
-			dwActivate(yrow, p)
+	j := dwJob{p: p, wt: wt, bias: bias, x: x, z: z, y: y, h: h, w: w, oh: oh, ow: ow, cb: cb, clamp: clamp, lo: lo, hi: hi}
+	if linalg.Serial(threads, rows, grain) {
+		j.rows(0, rows) // j stays on the stack
+		return
+	}
+	shared := new(dwJob) // the workers' copy
+	*shared = j
+	linalg.ParallelN(threads, rows, grain, shared.rows)
+}
+
+// dwJob is one dwRun or dwRunSmall call.
+type dwJob struct {
+	p                 *ConvParams
+	wt, bias, x, z, y []float32
+	h, w, oh, ow, cb  int
+	clamp             bool
+	lo, hi            float32
+	hp, wp            int  // dwRunSmall: the zero-bordered scratch's size
+	padded            bool // dwRunSmall: taps fall outside the input
+}
+
+// rows computes dwRun's output rows [r0, r1) (over image, block, row).
+func (j *dwJob) rows(r0, r1 int) {
+	p, h, w, oh, ow, x, z, y, wt := j.p, j.h, j.w, j.oh, j.ow, j.x, j.z, j.y, j.wt
+	for r := r0; r < r1; r++ {
+		oy := r % oh
+		bc := r / oh // image·CB + channel block
+		c := bc % j.cb
+		xb := x[bc*h*w*Block : (bc+1)*h*w*Block]
+		yrow := y[(r*ow)*Block : (r+1)*ow*Block]
+		var zrow []float32
+		if z != nil {
+			zrow = z[(r*ow)*Block : (r+1)*ow*Block]
 		}
-	})
+		wb := wt[c*p.KH*p.KW*Block : (c+1)*p.KH*p.KW*Block]
+		dwRow(p, wb, j.bias[c*Block:(c+1)*Block], xb, h, w, oy, ow, zrow, yrow, j.clamp, j.lo, j.hi)
+		dwActivate(yrow, p)
+	}
 }
 
 // dwSmallPlane is the largest output plane (pixels) computed a whole
@@ -80,34 +102,46 @@ func dwRunSmall(p *ConvParams, wt, bias, x []float32, n, h, w, oh, ow int, z, y 
 	padded := p.PadT > 0 || p.PadL > 0 || hp > h || wp > w
 	taps := p.KH * p.KW
 	grain := max(1, (1<<16)/max(1, oh*ow*Block*taps))
-	linalg.ParallelN(threads, n*cb, grain, func(b0, b1 int) {
-		var scratch []float32
-		if padded {
-			sp, _ := dwScratch.Get().(*[]float32)
-			if sp == nil || cap(*sp) < hp*wp*Block {
-				s := make([]float32, hp*wp*Block)
-				sp = &s
-			}
-			defer dwScratch.Put(sp)
-			scratch = (*sp)[:hp*wp*Block]
+	j := dwJob{p: p, wt: wt, bias: bias, x: x, z: z, y: y, h: h, w: w, oh: oh, ow: ow, cb: cb, clamp: clamp, lo: lo, hi: hi, hp: hp, wp: wp, padded: padded}
+	if linalg.Serial(threads, n*cb, grain) {
+		j.blocks(0, n*cb) // j stays on the stack
+		return
+	}
+	shared := new(dwJob) // the workers' copy
+	*shared = j
+	linalg.ParallelN(threads, n*cb, grain, shared.blocks)
+}
+
+// blocks computes dwRunSmall's channel blocks [b0, b1) (over image, block).
+func (j *dwJob) blocks(b0, b1 int) {
+	p, h, w, oh, ow, hp, wp, x, wt := j.p, j.h, j.w, j.oh, j.ow, j.hp, j.wp, j.x, j.wt
+	taps := p.KH * p.KW
+	var scratch []float32
+	if j.padded {
+		sp, _ := dwScratch.Get().(*[]float32)
+		if sp == nil || cap(*sp) < hp*wp*Block {
+			s := make([]float32, hp*wp*Block)
+			sp = &s
 		}
-		for bc := b0; bc < b1; bc++ {
-			c := bc % cb
-			src, sw := x[bc*h*w*Block:(bc+1)*h*w*Block], w
-			if padded {
-				dwPadCopy(scratch, hp, wp, src, h, w, p.PadT, p.PadL)
-				src, sw = scratch, wp
-			}
-			yb := y[bc*oh*ow*Block : (bc+1)*oh*ow*Block]
-			seg := dwSegArgs{
-				y: yb, x: src, w: wt[c*taps*Block : (c+1)*taps*Block], b: bias[c*Block : (c+1)*Block], z: dwZ(z, bc*oh*ow, (bc+1)*oh*ow),
-				n: ow, rows: oh, kh: p.KH, kw: p.KW, rs: p.DH * sw * Block, cs: p.DW * Block, ps: p.SW * Block, wrs: p.KW * Block,
-				xrs: p.SH * sw * Block, yrs: ow * Block, clamp: clamp, lo: lo, hi: hi,
-			}
-			dwSegment(&seg)
-			dwActivate(yb, p)
+		defer dwScratch.Put(sp)
+		scratch = (*sp)[:hp*wp*Block]
+	}
+	for bc := b0; bc < b1; bc++ {
+		c := bc % j.cb
+		src, sw := x[bc*h*w*Block:(bc+1)*h*w*Block], w
+		if j.padded {
+			dwPadCopy(scratch, hp, wp, src, h, w, p.PadT, p.PadL)
+			src, sw = scratch, wp
 		}
-	})
+		yb := j.y[bc*oh*ow*Block : (bc+1)*oh*ow*Block]
+		seg := dwSegArgs{
+			y: yb, x: src, w: wt[c*taps*Block : (c+1)*taps*Block], b: j.bias[c*Block : (c+1)*Block], z: dwZ(j.z, bc*oh*ow, (bc+1)*oh*ow),
+			n: ow, rows: oh, kh: p.KH, kw: p.KW, rs: p.DH * sw * Block, cs: p.DW * Block, ps: p.SW * Block, wrs: p.KW * Block,
+			xrs: p.SH * sw * Block, yrs: ow * Block, clamp: j.clamp, lo: j.lo, hi: j.hi,
+		}
+		dwSegment(&seg)
+		dwActivate(yb, p)
+	}
 }
 
 // dwPadCopy copies the block src ([h][w][16]) into dst ([hp][wp][16]) at

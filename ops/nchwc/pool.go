@@ -26,13 +26,31 @@ func Pool(p PoolParams, x []float32, n, cb, h, w int, y []float32, threads int) 
 	rows := n * cb * p.OH
 	perRow := p.OW * Block * p.KH * p.KW
 	grain := max(1, (1<<16)/max(1, perRow))
-	linalg.ParallelN(threads, rows, grain, func(r0, r1 int) {
-		for r := r0; r < r1; r++ {
-			bc := r / p.OH
-			xb := x[bc*h*w*Block : (bc+1)*h*w*Block]
-			poolRow(&p, xb, h, w, r%p.OH, y[r*p.OW*Block:(r+1)*p.OW*Block])
-		}
-	})
+	j := poolJob{p: p, x: x, y: y, h: h, w: w}
+	if linalg.Serial(threads, rows, grain) {
+		j.rows(0, rows) // j stays on the stack
+		return
+	}
+	shared := new(poolJob) // the workers' copy
+	*shared = j
+	linalg.ParallelN(threads, rows, grain, shared.rows)
+}
+
+// poolJob is one Pool call.
+type poolJob struct {
+	p    PoolParams
+	x, y []float32
+	h, w int
+}
+
+// rows computes output rows [r0, r1) (over image, block, row).
+func (j *poolJob) rows(r0, r1 int) {
+	p := &j.p
+	for r := r0; r < r1; r++ {
+		bc := r / p.OH
+		xb := j.x[bc*j.h*j.w*Block : (bc+1)*j.h*j.w*Block]
+		poolRow(p, xb, j.h, j.w, r%p.OH, j.y[r*p.OW*Block:(r+1)*p.OW*Block])
+	}
 }
 
 // poolRow writes output row oy of one block (xb: the block's [h][w][16]).
@@ -133,11 +151,29 @@ func GlobalAveragePool(x []float32, n, cb, hw int, y []float32, threads int) {
 	}
 	grain := max(1, (1<<16)/(hw*Block))
 	scale := 1 / float32(hw)
-	linalg.ParallelN(threads, blocks, grain, func(b0, b1 int) {
-		for b := b0; b < b1; b++ {
-			gapBlock(x[b*hw*Block:(b+1)*hw*Block], hw, scale, y[b*Block:(b+1)*Block])
-		}
-	})
+	j := gapJob{x: x, y: y, hw: hw, scale: scale}
+	if linalg.Serial(threads, blocks, grain) {
+		j.blocks(0, blocks) // j stays on the stack
+		return
+	}
+	shared := new(gapJob) // the workers' copy
+	*shared = j
+	linalg.ParallelN(threads, blocks, grain, shared.blocks)
+}
+
+// gapJob is one GlobalAveragePool call.
+type gapJob struct {
+	x, y  []float32
+	hw    int
+	scale float32
+}
+
+// blocks averages blocks [b0, b1).
+func (j *gapJob) blocks(b0, b1 int) {
+	hw := j.hw
+	for b := b0; b < b1; b++ {
+		gapBlock(j.x[b*hw*Block:(b+1)*hw*Block], hw, j.scale, j.y[b*Block:(b+1)*Block])
+	}
 }
 
 // gapBlockGo writes y = scale·Σ_p x[p] over hw 16-lane pixels.

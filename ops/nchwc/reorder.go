@@ -31,22 +31,40 @@ func reorder(x []float32, n, c, hw int, y []float32, threads int, in bool) {
 	tiles := (hw + reorderTile - 1) / reorderTile
 	items := n * cb * tiles
 	grain := max(1, (1<<14)/(min(hw, reorderTile)*Block))
-	linalg.ParallelN(threads, items, grain, func(i0, i1 int) {
-		for i := i0; i < i1; i++ {
-			t := i % tiles
-			bc := i / tiles // image·CB + block
-			b, k := bc/cb, bc%cb
-			ch := min(Block, c-k*Block)   // real channels in this block
-			plane := (b*c + k*Block) * hw // first channel plane in NCHW
-			blk := bc * hw * Block        // the block in the blocked tensor
-			p0, p1 := t*reorderTile, min(hw, (t+1)*reorderTile)
-			if in {
-				reorderInTile(x[plane:plane+ch*hw], hw, ch, p0, p1, y[blk:blk+hw*Block])
-			} else {
-				reorderOutTile(x[blk:blk+hw*Block], hw, ch, p0, p1, y[plane:plane+ch*hw])
-			}
+	j := reorderJob{x: x, y: y, c: c, hw: hw, cb: cb, tiles: tiles, in: in}
+	if linalg.Serial(threads, items, grain) {
+		j.items(0, items) // j stays on the stack
+		return
+	}
+	shared := new(reorderJob) // the workers' copy
+	*shared = j
+	linalg.ParallelN(threads, items, grain, shared.items)
+}
+
+// reorderJob is one reorder call.
+type reorderJob struct {
+	x, y             []float32
+	c, hw, cb, tiles int
+	in               bool
+}
+
+// items reorders tiles [i0, i1) (over image, block, tile).
+func (j *reorderJob) items(i0, i1 int) {
+	c, hw, cb, tiles, x, y := j.c, j.hw, j.cb, j.tiles, j.x, j.y
+	for i := i0; i < i1; i++ {
+		t := i % tiles
+		bc := i / tiles // image·CB + block
+		b, k := bc/cb, bc%cb
+		ch := min(Block, c-k*Block)   // real channels in this block
+		plane := (b*c + k*Block) * hw // first channel plane in NCHW
+		blk := bc * hw * Block        // the block in the blocked tensor
+		p0, p1 := t*reorderTile, min(hw, (t+1)*reorderTile)
+		if j.in {
+			reorderInTile(x[plane:plane+ch*hw], hw, ch, p0, p1, y[blk:blk+hw*Block])
+		} else {
+			reorderOutTile(x[blk:blk+hw*Block], hw, ch, p0, p1, y[plane:plane+ch*hw])
 		}
-	})
+	}
 }
 
 // reorderInGo moves pixels [p0, p1) of ch channel planes (x, hw apart)

@@ -129,9 +129,10 @@ func (c *config) packDir(d, in, H int, w, r, b []float32) dirWeights {
 	return dw
 }
 
-// runF32 computes the node for float32 inputs (already checked); alloc
-// makes the output buffers (zeroed when zero is set).
-func (c *config) runF32(rc *ops.RunContext, d dims, in []*tensor.Tensor, seqLens []int, alloc func(n int, zero bool) []float32) ([]*tensor.Tensor, error) {
+// runF32 computes the node for float32 inputs (already checked). Its
+// outputs are made by out.NewFloat32: out is rc (the engine's buffers), or
+// nil for plain memory (outputs converted to another type afterwards).
+func (c *config) runF32(rc, out *ops.RunContext, d dims, in []*tensor.Tensor, seqLens []int) ([]*tensor.Tensor, error) {
 	data := func(i int) []float32 {
 		if t := ops.Input(in, i); t != nil {
 			return tensor.Data[float32](t)
@@ -139,7 +140,9 @@ func (c *config) runF32(rc *ops.RunContext, d dims, in []*tensor.Tensor, seqLens
 		return nil
 	}
 	H, D := d.hidden, c.dirs
-	p := &problem[float32]{
+	var t rnnTasks
+	p := &t.p
+	*p = problem[float32]{
 		cfg: c, d: d,
 		x: data(0), w: data(1), r: data(2), b: data(3),
 		h0: data(5), seqLens: seqLens,
@@ -147,21 +150,37 @@ func (c *config) runF32(rc *ops.RunContext, d dims, in []*tensor.Tensor, seqLens
 	if c.kind == cellLSTM {
 		p.c0, p.peep = data(6), data(7)
 	}
+	stateShape := [3]int{D, d.batch, H}
+	yShape := [4]int{d.seq, D, d.batch, H}
+	if c.layout == 1 {
+		stateShape = [3]int{d.batch, D, H}
+		yShape = [4]int{d.batch, d.seq, D, H}
+	}
 	// With sequence_lens some elements are never written and stay zero.
 	zero := seqLens != nil
+	var y, yh, yc *tensor.Tensor
+	var err error
 	if c.want[0] {
-		p.y = alloc(d.seq*D*d.batch*H, zero)
+		if y, err = out.NewFloat32(yShape[:], zero); err != nil {
+			return nil, err
+		}
+		p.y = tensor.Data[float32](y)
 	}
-	p.yh = alloc(D*d.batch*H, zero)
+	if yh, err = out.NewFloat32(stateShape[:], zero); err != nil {
+		return nil, err
+	}
+	p.yh = tensor.Data[float32](yh)
 	if c.kind == cellLSTM {
-		p.yc = alloc(D*d.batch*H, zero)
+		if yc, err = out.NewFloat32(stateShape[:], zero); err != nil {
+			return nil, err
+		}
+		p.yc = tensor.Data[float32](yc)
 	}
-	var dws []dirWeights
 	if c.pre.matches(in) {
-		dws = c.pre.dirs
+		t.dws = c.pre.dirs
 	} else {
 		for dir := 0; dir < D; dir++ {
-			dws = append(dws, c.packDir(dir, d.input, H, p.w, p.r, p.b))
+			t.dws = append(t.dws, c.packDir(dir, d.input, H, p.w, p.r, p.b))
 		}
 	}
 	// The input projections, then the recurrences: the directions, and
@@ -174,58 +193,60 @@ func (c *config) runF32(rc *ops.RunContext, d dims, in []*tensor.Tensor, seqLens
 	rows := d.seq * d.batch
 	xwBuf := getScratch(D * rows * GH)
 	defer putScratch(xwBuf)
-	xws := make([][]float32, D)
 	for dir := 0; dir < D; dir++ {
-		xws[dir] = (*xwBuf)[dir*rows*GH : (dir+1)*rows*GH]
+		t.xws[dir] = (*xwBuf)[dir*rows*GH : (dir+1)*rows*GH]
 	}
-	chunks := 1
+	t.chunks = 1
 	if threads > D && d.batch > 1 {
-		chunks = min(threads/D, d.batch)
+		t.chunks = min(threads/D, d.batch)
 	}
-	tasks := D * chunks
+	tasks := D * t.chunks
 	parallel := tasks > 1 && threads > 1
-	ownProjection := parallel && chunks == 1
-	if !ownProjection {
+	t.ownProjection = parallel && t.chunks == 1
+	t.projThreads = max(1, threads/D)
+	if !t.ownProjection {
 		for dir := 0; dir < D; dir++ {
-			p.project(&dws[dir], xws[dir], threads)
+			p.project(&t.dws[dir], t.xws[dir], threads)
 		}
-	}
-	run := func(i int) {
-		dir, ch := i/chunks, i%chunks
-		if ownProjection {
-			p.project(&dws[dir], xws[dir], max(1, threads/D))
-		}
-		b0, b1 := ch*d.batch/chunks, (ch+1)*d.batch/chunks
-		p.recurF32(dir, &dws[dir], xws[dir], b0, b1)
 	}
 	if !parallel {
-		for i := 0; i < tasks; i++ {
-			run(i)
-		}
+		t.run(0, tasks) // t stays on the stack
 	} else {
-		linalg.ParallelN(min(threads, tasks), tasks, 1, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				run(i)
-			}
-		})
+		shared := new(rnnTasks) // the workers' copy
+		*shared = t
+		linalg.ParallelN(min(threads, tasks), tasks, 1, shared.run)
 	}
-	outs := make([]*tensor.Tensor, c.nOut)
-	stateShape := []int{D, d.batch, H}
-	yShape := []int{d.seq, D, d.batch, H}
-	if c.layout == 1 {
-		stateShape = []int{d.batch, D, H}
-		yShape = []int{d.batch, d.seq, D, H}
+	outs := [3]*tensor.Tensor{y, yh, yc}
+	for i := range c.nOut {
+		if !c.want[i] {
+			outs[i] = nil
+		}
 	}
-	if c.want[0] {
-		outs[0] = tensor.New(yShape, p.y)
+	return rc.TensorResults(outs[:c.nOut]...), nil
+}
+
+// rnnTasks is runF32's recurrences: task i runs direction i/chunks on
+// chunk i%chunks of the batch.
+type rnnTasks struct {
+	p             problem[float32]
+	dws           []dirWeights
+	xws           [2][]float32 // each direction's input projection
+	chunks        int
+	ownProjection bool // each task projects its direction first
+	projThreads   int  // threads of that projection
+}
+
+// run runs tasks [lo, hi).
+func (t *rnnTasks) run(lo, hi int) {
+	d := t.p.d
+	for i := lo; i < hi; i++ {
+		dir, ch := i/t.chunks, i%t.chunks
+		if t.ownProjection {
+			t.p.project(&t.dws[dir], t.xws[dir], t.projThreads)
+		}
+		b0, b1 := ch*d.batch/t.chunks, (ch+1)*d.batch/t.chunks
+		t.p.recurF32(dir, &t.dws[dir], t.xws[dir], b0, b1)
 	}
-	if c.nOut > 1 && c.want[1] {
-		outs[1] = tensor.New(stateShape, p.yh)
-	}
-	if c.nOut > 2 && c.want[2] {
-		outs[2] = tensor.New(stateShape, p.yc)
-	}
-	return outs, nil
 }
 
 // applyAct applies a in place to x.

@@ -2,6 +2,7 @@ package rnn
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/ops"
@@ -212,7 +213,9 @@ type dims struct {
 
 // shapeErr formats a shape mismatch for input name.
 func shapeErr(kind cellKind, name string, want []int, got []int) error {
-	return fmt.Errorf("%s: input %s must have shape %v, got %v", kind, name, want, got)
+	// A copy of want in the message keeps the callers' want lists off the
+	// heap on the success path.
+	return fmt.Errorf("%s: input %s must have shape %v, got %v", kind, name, slices.Clone(want), got)
 }
 
 func (c *config) checkInputs(in []*tensor.Tensor) (dims, error) {
@@ -334,13 +337,7 @@ func (c *config) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor,
 	case tensor.Float64:
 		outs, err = runTyped[float64](c, d, in, seqLens)
 	case tensor.Float32:
-		outs, err = c.runF32(rc, d, in, seqLens, func(n int, zero bool) []float32 {
-			t, err := rc.NewFloat32([]int{n}, zero)
-			if err != nil { // n was bounded by checkInputs
-				return make([]float32, n)
-			}
-			return tensor.Data[float32](t)
-		})
+		outs, err = c.runF32(rc, rc, d, in, seqLens)
 	default: // float16, bfloat16: widen, compute, round back
 		wide := make([]*tensor.Tensor, len(in))
 		for i, t := range in {
@@ -352,7 +349,7 @@ func (c *config) run(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor,
 				return nil, err
 			}
 		}
-		outs, err = c.runF32(rc, d, wide, seqLens, func(n int, _ bool) []float32 { return make([]float32, n) })
+		outs, err = c.runF32(rc, nil, d, wide, seqLens)
 		if err != nil {
 			return nil, err
 		}
