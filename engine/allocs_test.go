@@ -260,3 +260,66 @@ func abs32(v float32) float32 {
 	}
 	return v
 }
+
+// With RunInto and a reused output map, steady-state runs stay within
+// runIntoAllocs, keep writing into the caller's tensors, and those hold
+// ONNX Runtime's outputs.
+func TestRunIntoAllocs(t *testing.T) {
+	dir := sharedModels(t)
+	for _, name := range []string{
+		"mlp_tabular", "cnn_mnist", "lstm_seq", "gru_seq", "bert_small",
+		"squeezenet1_1", "mobilenet_v2", "efficientnet_b0", "resnet50",
+	} {
+		t.Run(name, func(t *testing.T) {
+			m, err := engine.Load(filepath.Join(dir, name, "model.onnx"), engine.WithThreads(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			set := filepath.Join(dir, name, "test_data_set_0")
+			in, err := conformance.ReadInputs(m, set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := referenceOutputs(t, m, set)
+			out := map[string]*tensor.Tensor{}
+			run := func() {
+				if err := m.RunInto(context.Background(), in, out); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run() // the first run makes the output tensors
+			kept := map[string]*tensor.Tensor{}
+			for k, v := range out {
+				kept[k] = v
+			}
+			run()
+			if !raceEnabled {
+				got := testing.AllocsPerRun(4, run)
+				t.Logf("%v allocations per run (%d outputs)", got, len(m.Outputs()))
+				if bound := runIntoAllocs[name] + allocSlack; got > bound {
+					t.Errorf("%v allocations per run, want ≤ %v", got, bound)
+				}
+			}
+			for k, o := range m.Outputs() {
+				if out[o.Name] != kept[o.Name] {
+					t.Errorf("output %s: RunInto replaced a tensor of the right shape", o.Name)
+				}
+				if err := conformance.Compare(out[o.Name], want[k], conformance.Tolerance{Rtol: 1e-3, Atol: 1e-4}); err != nil {
+					t.Errorf("output %s: %v", o.Name, err)
+				}
+			}
+		})
+	}
+}
+
+// runIntoAllocs bounds a steady-state RunInto run with a reused output
+// map (plus allocSlack, for pools a collection empties): the figures
+// measured when set. The goal is at most one allocation per graph
+// output; the CNNs and the MLP allocate nothing. Left: lstm_seq and
+// gru_seq's Gather index lists (ops/shape indexList) and recurrent
+// scratch; bert_small's broadcasting plans (ops/math newPlan), index lists,
+// NormAxes results and int64 casts.
+var runIntoAllocs = map[string]float64{
+	"mlp_tabular": 0, "cnn_mnist": 0, "lstm_seq": 2, "gru_seq": 3, "bert_small": 14,
+	"squeezenet1_1": 0, "mobilenet_v2": 0, "efficientnet_b0": 0, "resnet50": 0,
+}

@@ -290,6 +290,24 @@ func (m *Model) Run(ctx context.Context, inputs map[string]*Tensor) (map[string]
 	return res, nil
 }
 
+// RunInto is Run writing the outputs into the caller's map: an output
+// whose tensor in outputs already has its dtype and shape is copied into
+// that tensor; any other is stored there as a new tensor. Reusing the map
+// and its tensors from one run to the next, as a server loop or a
+// benchmark does, keeps a steady-state run from allocating (ONNX Runtime
+// offers the same through preallocated output bindings). outputs must not
+// be nil; entries for names that are not outputs are left alone.
+func (m *Model) RunInto(ctx context.Context, inputs map[string]tensor.Value, outputs map[string]*Tensor) error {
+	if outputs == nil {
+		return fmt.Errorf("engine: RunInto needs a non-nil outputs map")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	_, err := m.main.runMain(ctx, inputs, m.opts.Threads, m.pool, nil, outputs)
+	return err
+}
+
 // RunValues is Run for models whose inputs or outputs are sequences or
 // optionals.
 func (m *Model) RunValues(ctx context.Context, inputs map[string]tensor.Value) (map[string]tensor.Value, error) {
@@ -310,7 +328,7 @@ func (m *Model) run(ctx context.Context, inputs map[string]tensor.Value, hook No
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	outs, err := m.main.runMain(ctx, inputs, m.opts.Threads, m.pool, hook)
+	outs, err := m.main.runMain(ctx, inputs, m.opts.Threads, m.pool, hook, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -129,7 +129,8 @@ func (c *memoCache) begin(p *plan, f *frame) *memoRun {
 		for s, v := range e.vals {
 			f.set(s, v)
 		}
-		return &memoRun{entry: e, use: true}
+		f.memoBuf = memoRun{entry: e, use: true}
+		return &f.memoBuf
 	}
 	if full {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/gonyx/gonyx/engine/graph"
@@ -20,6 +21,10 @@ type frame struct {
 	// node); a step's arguments are cleared after it runs.
 	args []tensor.Value
 	memo *memoRun // the main graph's shape-chain memo for this run, if any
+	// memoBuf holds memo's state on a memo hit, so that a run replaying
+	// a memo (every steady-state run of a model with shape chains)
+	// allocates nothing for it; the frame is reused run after run.
+	memoBuf memoRun
 }
 
 func (p *plan) newFrame(parent *frame, alloc *runAlloc) *frame {
@@ -83,7 +88,10 @@ func (f *frame) drop(slot int) {
 	f.vals[slot] = nil
 }
 
-func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, threads int, pool *bufferPool, hook NodeHook) ([]tensor.Value, error) {
+// runMain runs the main graph. With into == nil it returns the outputs
+// detached from the run; otherwise it copies them into the caller's
+// tensors (see Model.RunInto) and returns nil.
+func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, threads int, pool *bufferPool, hook NodeHook, into map[string]*tensor.Tensor) ([]tensor.Value, error) {
 	var (
 		st    *runState
 		alloc *runAlloc
@@ -141,7 +149,34 @@ func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, thre
 	if f.memo != nil {
 		p.memo.finish(f.memo)
 	}
+	if into != nil {
+		return nil, p.copyOut(f, into)
+	}
 	return p.collect(f, true)
+}
+
+// copyOut copies each graph output into into[name] when that tensor has
+// the output's dtype and shape, and otherwise stores a fresh copy there.
+// A caller that reuses its map and tensors run after run (as ONNX
+// Runtime's preallocated output bindings do) makes the run allocate
+// nothing for its outputs.
+func (p *plan) copyOut(f *frame, into map[string]*tensor.Tensor) error {
+	for i, s := range p.outputs {
+		name := p.graph.Outputs[i].Name
+		v, ok := f.vals[s].(*tensor.Tensor)
+		if !ok {
+			if f.vals[s] == nil {
+				return fmt.Errorf("engine: graph output %q was not produced", name)
+			}
+			return fmt.Errorf("engine: output %q is a %T, not a tensor; use RunValues", name, f.vals[s])
+		}
+		if d := into[name]; d != nil && d.DType() == v.DType() && slices.Equal(d.Shape(), v.Shape()) {
+			tensor.CopyData(d.Data(), v.Data())
+			continue
+		}
+		into[name] = v.Clone()
+	}
+	return nil
 }
 
 func (p *plan) isInput(name string) bool {
