@@ -39,7 +39,8 @@ func buildGather(n *ops.Node) (ops.Kernel, error) {
 			return nil, err
 		}
 		dim := x.Shape()[a]
-		idx, err := indexList(it, dim, "index")
+		var idxBuf [64]int
+		idx, err := indexListInto(idxBuf[:], it, dim, "index")
 		if err != nil {
 			// The message is formatted only on failure: Sprintf on
 			// every run would allocate.

@@ -142,7 +142,17 @@ func normIndex(v int64, n int, what string) (int, error) {
 // indexList reads an int32/int64 indices tensor and normalises every entry
 // against a dimension of size n.
 func indexList(t *tensor.Tensor, n int, what string) ([]int, error) {
-	out := make([]int, t.Len())
+	return indexListInto(nil, t, n, what)
+}
+
+// indexListInto is indexList writing into buf when it is large enough (a
+// caller's stack array keeps a small Gather from allocating).
+func indexListInto(buf []int, t *tensor.Tensor, n int, what string) ([]int, error) {
+	out := buf[:0]
+	if cap(out) < t.Len() {
+		out = make([]int, t.Len())
+	}
+	out = out[:t.Len()]
 	switch d := t.Data().(type) {
 	case []int64:
 		for i, v := range d {
