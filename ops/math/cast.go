@@ -87,6 +87,19 @@ func buildCast(n *ops.Node) (ops.Kernel, error) {
 		if err := need(in, "input"); err != nil {
 			return nil, err
 		}
+		if x := in[0]; dt == tensor.Float32 && x.DType() == tensor.Int64 {
+			// Ids and masks to float (bert's attention mask), run after
+			// run: the output comes from the run's buffers.
+			y, err := rc.NewFloat32(x.Shape(), false)
+			if err != nil {
+				return nil, err
+			}
+			yd := tensor.Data[float32](y)
+			for i, v := range tensor.Data[int64](x) {
+				yd[i] = float32(v)
+			}
+			return rc.TensorResults(y), nil
+		}
 		y, err := cast(in[0], dt)
 		if err != nil {
 			return nil, err
