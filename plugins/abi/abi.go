@@ -79,7 +79,7 @@ const (
 // MaxRank bounds a tensor's rank on the wire.
 const MaxRank = 16
 
-// Encode serialises a message:
+// Encode serialises a message into a new buffer of exactly its size:
 //
 //	"GNX1" u32 count, then per entry:
 //	u32 name length, name, u8 kind (0 bytes, 1 tensor),
@@ -87,45 +87,11 @@ const MaxRank = 16
 //	u64 data length, data (tensors little-endian; string tensors as
 //	u32 length + bytes per element).
 func Encode(m Message) ([]byte, error) {
-	size := 8
-	for _, e := range m {
-		size += 4 + len(e.Name) + 1 + 8
-		if e.Tensor != nil {
-			size += 8 + 8*e.Tensor.Rank() + e.Tensor.Len()*max(e.Tensor.DType().Size(), 4)
-		} else {
-			size += len(e.Bytes)
-		}
+	size, err := EncodedLen(m)
+	if err != nil {
+		return nil, err
 	}
-	b := make([]byte, 0, size)
-	b = append(b, magic...)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(m)))
-	for _, e := range m {
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(e.Name)))
-		b = append(b, e.Name...)
-		if e.Tensor == nil {
-			b = append(b, kindBytes)
-			b = binary.LittleEndian.AppendUint64(b, uint64(len(e.Bytes)))
-			b = append(b, e.Bytes...)
-			continue
-		}
-		t := e.Tensor
-		if t.Rank() > MaxRank {
-			return nil, fmt.Errorf("abi: tensor %q has rank %d, more than %d", e.Name, t.Rank(), MaxRank)
-		}
-		b = append(b, kindTensor)
-		b = binary.LittleEndian.AppendUint32(b, uint32(t.DType()))
-		b = binary.LittleEndian.AppendUint32(b, uint32(t.Rank()))
-		for _, d := range t.Shape() {
-			b = binary.LittleEndian.AppendUint64(b, uint64(d))
-		}
-		data, err := tensorBytes(t)
-		if err != nil {
-			return nil, fmt.Errorf("abi: tensor %q: %w", e.Name, err)
-		}
-		b = binary.LittleEndian.AppendUint64(b, uint64(len(data)))
-		b = append(b, data...)
-	}
-	return b, nil
+	return AppendEncode(make([]byte, 0, size), m)
 }
 
 var errTruncated = errors.New("abi: message truncated")

@@ -51,3 +51,13 @@ func view[T any](s []T) []byte {
 	var zero T
 	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(zero)))
 }
+
+// RawBytes views the memory of a tensor of fixed-size numeric dtype, which
+// is its wire form on every platform gonyx runs on; nil for string and bool
+// tensors.
+func RawBytes(t *tensor.Tensor) []byte {
+	if t == nil || t.DType() == tensor.Bool {
+		return nil
+	}
+	return rawBytes(t.Data())
+}

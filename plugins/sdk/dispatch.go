@@ -104,6 +104,7 @@ func process(buf []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bad input message: %v", err)
 	}
+	reply.start()
 	var out Output
 	if err := guard("Process", func() error {
 		var err error
@@ -119,7 +120,7 @@ func process(buf []byte) ([]byte, error) {
 	if err := checkNames(msg); err != nil {
 		return nil, err
 	}
-	return abi.Encode(msg)
+	return reply.finish(msg)
 }
 
 // guard runs f, turning a panic into an error: a trap would cost the host

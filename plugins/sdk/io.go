@@ -91,6 +91,22 @@ func (o Output) Tensor(name string, t *tensor.Tensor) Output {
 	return o.add(abi.Entry{Name: name, Tensor: t})
 }
 
+// Float32 adds a float32 tensor entry of the given shape and returns its
+// values, zeroed, for the plugin to fill before Process returns. Inside
+// WebAssembly they are laid out in the reply itself, so a large output is
+// written once instead of being copied into the reply; for that, reserve
+// the outputs first and in the order they are added. The values belong to
+// the SDK once Process returns: it reuses their memory for the next reply,
+// so a plugin must not keep them across calls. A bad shape gives nil values
+// and an Output that fails the call.
+func (o Output) Float32(name string, shape ...int) (Output, []float32) {
+	t, vals, err := reply.float32s(name, shape)
+	if err != nil {
+		return o.fail(err), nil
+	}
+	return o.add(abi.Entry{Name: name, Tensor: t}), vals
+}
+
 // Bytes adds a bytes entry.
 func (o Output) Bytes(name string, b []byte) Output {
 	if b == nil {
