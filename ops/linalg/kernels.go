@@ -149,6 +149,11 @@ func (ep *kEpi) apply(c []float32, ldc, rows, cols int) {
 
 // alignedF32 returns a zeroed slice of n float32 whose first element is
 // 64-byte aligned (one cache line, one zmm load).
+// AlignedFloat32 returns n float32s whose first element is 64-byte
+// aligned (a cache line, one AVX-512 vector), for packed operands that
+// kernels load with aligned strides.
+func AlignedFloat32(n int) []float32 { return alignedF32(n) }
+
 func alignedF32(n int) []float32 {
 	s := make([]float32, n+16)
 	off := 0

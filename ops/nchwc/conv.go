@@ -2,7 +2,8 @@ package nchwc
 
 import (
 	"fmt"
-	"unsafe"
+
+	"github.com/gonyx/gonyx/ops/linalg"
 )
 
 // Conv is a convolution prepared for blocked data: weights packed once at
@@ -79,7 +80,7 @@ func (c *Conv) packDense(w []float32) {
 	taps := p.KH * p.KW
 	c.pairLen = c.icb * taps * Block * 2 * Block
 	pairs := (c.ocb + 1) / 2
-	c.wp = alignedFloats(pairs * c.pairLen)
+	c.wp = linalg.AlignedFloat32(pairs * c.pairLen)
 	for q := 0; q < pairs; q++ {
 		ow := pairWidth(c.ocb, q)
 		dst := c.wp[q*c.pairLen:]
@@ -105,17 +106,6 @@ func pairWidth(ocb, q int) int {
 		return Block
 	}
 	return 2 * Block
-}
-
-// alignedFloats returns n zeroed floats starting on a 64-byte boundary, so
-// the kernels' filter loads never split a cache line.
-func alignedFloats(n int) []float32 {
-	s := make([]float32, n+16)
-	off := 0
-	if a := uintptr(unsafe.Pointer(&s[0])) % 64; a != 0 {
-		off = int(64-a) / 4
-	}
-	return s[off : off+n : off+n]
 }
 
 // Run computes y = Act(conv(x) + bias + z) for n images of h×w pixels.

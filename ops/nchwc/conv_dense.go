@@ -54,10 +54,10 @@ func (c *Conv) runDense(wp []float32, x []float32, n, h, w, oh, ow int, z, y []f
 	hp, wpx := h+p.PadT+p.PadB, w+p.PadL+p.PadR
 	var buf *[]float32
 	if hp != h || wpx != w {
-		buf = convScratch(n * c.icb * hp * wpx * Block)
+		buf = getScratch(n * c.icb * hp * wpx * Block)
 		convPadInput(x, n*c.icb, h, w, p.PadT, p.PadL, hp, wpx, *buf, threads)
 		x = *buf
-		defer convScratchPool.Put(buf)
+		defer putScratch(buf)
 	}
 	r := denseRun{
 		c: c, x: x, y: y, z: z, wp: wp, oh: oh, ow: ow,

@@ -6,21 +6,26 @@ import (
 	"github.com/gonyx/gonyx/ops/linalg"
 )
 
-// convScratchPool recycles the zero-bordered input copies of padded
-// convolutions, so a steady stream of Runs allocates nothing.
-var convScratchPool sync.Pool
+// scratchPool recycles the package's temporary buffers (zero-bordered
+// input copies, scaled filters and inputs, border strips), so a steady
+// stream of Runs allocates nothing. Buffers are 64-byte aligned, which the
+// scaled filter copies need and the others do not mind.
+var scratchPool sync.Pool // of *[]float32
 
-// convScratch returns a buffer of n floats (contents undefined); put it
-// back in convScratchPool when done.
-func convScratch(n int) *[]float32 {
-	p, _ := convScratchPool.Get().(*[]float32)
+// getScratch returns a 64-byte aligned buffer of n floats (contents
+// undefined); give it back with putScratch when done.
+func getScratch(n int) *[]float32 {
+	p, _ := scratchPool.Get().(*[]float32)
 	if p == nil || cap(*p) < n {
-		s := make([]float32, n)
+		s := linalg.AlignedFloat32(n)
 		p = &s
 	}
 	*p = (*p)[:n]
 	return p
 }
+
+// putScratch returns a buffer from getScratch.
+func putScratch(p *[]float32) { scratchPool.Put(p) }
 
 // convPadInput copies planes blocked planes of h×w pixels from x into dst
 // as hp×wp planes with the image at row padT, column padL and zeros around

@@ -2,7 +2,6 @@ package nchwc
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/gonyx/gonyx/ops/linalg"
 )
@@ -71,8 +70,8 @@ func (c *Conv) scaleFilterCheaper(n, h, w, scaleImages int) bool {
 // runScaledFilter scales the packed filter into scratch, per image when the
 // scale differs per image, and runs the convolution with it.
 func (c *Conv) runScaledFilter(x []float32, n, h, w, oh, ow int, scale []float32, scaleImages int, z, y []float32, threads int) {
-	buf := filterScratch(len(c.wp))
-	defer filterScratchPool.Put(buf)
+	buf := getScratch(len(c.wp))
+	defer putScratch(buf)
 	wp := *buf
 	if scaleImages == 1 {
 		c.scaleFilter(wp, scale, threads)
@@ -158,8 +157,8 @@ func (c *Conv) blockScale(sv *[Block]float32, s []float32, ib int) {
 // the cheaper way when the planes are small next to the filter.
 func (c *Conv) runScaledInput(x []float32, n, h, w, oh, ow int, scale []float32, scaleImages int, z, y []float32, threads int) {
 	plane := h * w * Block
-	buf := convScratch(n * c.icb * plane)
-	defer convScratchPool.Put(buf)
+	buf := getScratch(n * c.icb * plane)
+	defer putScratch(buf)
 	xs := *buf
 	j := scaleJob{c: c, dst: xs, src: x, s: scale, plane: plane, scaleImages: scaleImages}
 	items, grain := n*c.icb, max(1, (32<<10)/plane)
@@ -171,21 +170,6 @@ func (c *Conv) runScaledInput(x []float32, n, h, w, oh, ow int, scale []float32,
 		linalg.ParallelN(threads, items, grain, shared.inputPlanes)
 	}
 	c.runDense(c.wp, xs, n, h, w, oh, ow, z, y, threads)
-}
-
-// filterScratchPool recycles the 64-byte aligned scaled filter copies.
-var filterScratchPool sync.Pool
-
-// filterScratch returns an aligned buffer of n floats (contents undefined);
-// put it back in filterScratchPool when done.
-func filterScratch(n int) *[]float32 {
-	p, _ := filterScratchPool.Get().(*[]float32)
-	if p == nil || cap(*p) < n {
-		s := alignedFloats(n)
-		p = &s
-	}
-	*p = (*p)[:n]
-	return p
 }
 
 // scaleRowsGo is scaleRows' portable twin: reps times, 16 rows of width

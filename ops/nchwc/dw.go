@@ -2,7 +2,6 @@ package nchwc
 
 import (
 	"math"
-	"sync"
 
 	"github.com/gonyx/gonyx/ops/linalg"
 	"github.com/gonyx/gonyx/ops/vector"
@@ -89,9 +88,6 @@ func (j *dwJob) rows(r0, r1 int) {
 // more than the copy.
 var dwSmallPlane = 400
 
-// dwScratch recycles the zero-bordered input copies of dwRunSmall.
-var dwScratch sync.Pool
-
 // dwRunSmall is dwRun for small planes: each channel block is copied into
 // a zero-bordered scratch covering every tap (unless no tap falls outside
 // the input), then all its outputs are interior, one kernel call.
@@ -118,13 +114,9 @@ func (j *dwJob) blocks(b0, b1 int) {
 	taps := p.KH * p.KW
 	var scratch []float32
 	if j.padded {
-		sp, _ := dwScratch.Get().(*[]float32)
-		if sp == nil || cap(*sp) < hp*wp*Block {
-			s := make([]float32, hp*wp*Block)
-			sp = &s
-		}
-		defer dwScratch.Put(sp)
-		scratch = (*sp)[:hp*wp*Block]
+		sp := getScratch(hp * wp * Block)
+		defer putScratch(sp)
+		scratch = *sp
 	}
 	for bc := b0; bc < b1; bc++ {
 		c := bc % j.cb
