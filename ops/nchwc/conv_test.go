@@ -282,16 +282,18 @@ func TestConvWidths(t *testing.T) {
 	})
 }
 
+// convEpilogueActs is every fused activation with parameters, for the
+// epilogue tests of the dense and NCHW-input kernels.
+var convEpilogueActs = []struct {
+	a           linalg.Activation
+	alpha, beta float32
+}{{linalg.ActNone, 0, 0}, {linalg.ActRelu, 0, 0}, {linalg.ActClip, 0, 6}, {linalg.ActClip, -0.5, 0.25},
+	{linalg.ActLeakyRelu, 0.1, 0}, {linalg.ActSigmoid, 0, 0}, {linalg.ActSiLU, 0, 0}, {linalg.ActHardSigmoid, 0.2, 0.5},
+	{linalg.ActHardSwish, 0, 0}, {linalg.ActTanh, 0, 0}, {linalg.ActGelu, 0, 0}}
+
 func TestConvEpilogues(t *testing.T) {
-	type act struct {
-		a           linalg.Activation
-		alpha, beta float32
-	}
-	acts := []act{{linalg.ActNone, 0, 0}, {linalg.ActRelu, 0, 0}, {linalg.ActClip, 0, 6}, {linalg.ActClip, -0.5, 0.25},
-		{linalg.ActLeakyRelu, 0.1, 0}, {linalg.ActSigmoid, 0, 0}, {linalg.ActSiLU, 0, 0}, {linalg.ActHardSigmoid, 0.2, 0.5},
-		{linalg.ActHardSwish, 0, 0}, {linalg.ActTanh, 0, 0}, {linalg.ActGelu, 0, 0}}
 	convForLevels(t, func(t *testing.T) {
-		for i, a := range acts {
+		for i, a := range convEpilogueActs {
 			for _, res := range []bool{false, true} {
 				tc := convBase(40, 24+16*(i%3), 5, 9+i, 3)
 				tc.n, tc.act, tc.alpha, tc.beta, tc.res = 2, a.a, a.alpha, a.beta, res
