@@ -115,19 +115,20 @@ func (inst *instance) checkVersion(ctx context.Context) error {
 	return nil
 }
 
-// write copies b into a fresh guest buffer from gonyx_alloc.
-func (inst *instance) write(ctx context.Context, b []byte) (uint32, error) {
-	ptr, err := inst.call(ctx, inst.alloc, uint64(len(b)))
+// reserve allocates n bytes in the guest (gonyx_alloc) and views them.
+func (inst *instance) reserve(ctx context.Context, n int) (uint32, []byte, error) {
+	ptr, err := inst.call(ctx, inst.alloc, uint64(n))
 	if err != nil {
-		return 0, inst.failure(ctx, abi.ExportAlloc, err)
+		return 0, nil, inst.failure(ctx, abi.ExportAlloc, err)
 	}
 	if uint32(ptr) == 0 {
-		return 0, fmt.Errorf("%s(%d) returned 0 (out of memory)", abi.ExportAlloc, len(b))
+		return 0, nil, fmt.Errorf("%s(%d) returned 0 (out of memory)", abi.ExportAlloc, n)
 	}
-	if !inst.mem.Write(uint32(ptr), b) {
-		return 0, fmt.Errorf("%s(%d) returned %#x, outside its %d-byte memory", abi.ExportAlloc, len(b), uint32(ptr), inst.mem.Size())
+	view, ok := inst.mem.Read(uint32(ptr), uint32(n))
+	if !ok {
+		return 0, nil, fmt.Errorf("%s(%d) returned %#x, outside its %d-byte memory", abi.ExportAlloc, n, uint32(ptr), inst.mem.Size())
 	}
-	return uint32(ptr), nil
+	return uint32(ptr), view, nil
 }
 
 // result is a packed result checked against the guest's memory. data is a
@@ -174,17 +175,26 @@ func (inst *instance) release(ctx context.Context, r result) error {
 }
 
 // callBuffer calls fn(ptr, len) on a copy of in, frees the input and checks
-// the packed result; the caller reads r.data and then releases r.
+// the packed result against limit.
 func (inst *instance) callBuffer(ctx context.Context, fn api.Function, name string, in []byte, limit int) (result, error) {
-	ptr, err := inst.write(ctx, in)
+	return inst.callWith(ctx, fn, name, len(in), func(dst []byte) error { copy(dst, in); return nil }, limit)
+}
+
+// callWith is callBuffer for an input of n bytes that fill writes straight
+// into guest memory (Process encodes its message there: no host copy).
+func (inst *instance) callWith(ctx context.Context, fn api.Function, name string, n int, fill func([]byte) error, limit int) (result, error) {
+	ptr, view, err := inst.reserve(ctx, n)
 	if err != nil {
 		return result{}, err
 	}
-	packed, err := inst.call(ctx, fn, uint64(ptr), uint64(len(in)))
+	if err := fill(view); err != nil {
+		return result{}, err
+	}
+	packed, err := inst.call(ctx, fn, uint64(ptr), uint64(n))
 	if err != nil {
 		return result{}, inst.failure(ctx, name, err)
 	}
-	if _, err := inst.call(ctx, inst.free, uint64(ptr), uint64(len(in))); err != nil {
+	if _, err := inst.call(ctx, inst.free, uint64(ptr), uint64(n)); err != nil {
 		return result{}, inst.failure(ctx, abi.ExportFree, err)
 	}
 	return inst.read(name, packed, limit)

@@ -21,17 +21,29 @@ import (
 //     output, a host function's failure): Internal "plugin <name> failed: …",
 //     and the instance is replaced, so the next call starts afresh.
 func (p *Plugin) Process(ctx context.Context, in abi.Message) (abi.Message, error) {
+	return p.ProcessInto(ctx, in, nil)
+}
+
+// ProcessInto is Process, but an output tensor whose name, dtype and shape
+// match a tensor of reuse is written into that tensor (abi.DecodeReusing)
+// instead of a new one, as Model.RunInto does for a model's outputs: a
+// caller that hands back the previous call's tensors allocates nothing for
+// them. reuse is written only while ProcessInto runs, even when an
+// untrusted call is abandoned; on error its tensors may hold anything.
+func (p *Plugin) ProcessInto(ctx context.Context, in, reuse abi.Message) (abi.Message, error) {
 	if p.closing.Load() {
 		return nil, infer.Errorf(infer.Unavailable, "plugin %s is closed", p.name)
 	}
-	buf, err := abi.Encode(in)
+	size, err := abi.EncodedLen(in)
 	if err != nil {
 		return nil, infer.Errorf(infer.InvalidArgument, "plugin %s: cannot encode the input: %v", p.name, err)
 	}
-	if len(buf) >= p.cfg.memoryLimitBytes() {
+	if size >= p.cfg.memoryLimitBytes() {
 		return nil, infer.Errorf(infer.TooLarge, "plugin %s: a %d-byte input does not fit its %d MiB memory",
-			p.name, len(buf), p.cfg.MemoryLimitMiB)
+			p.name, size, p.cfg.MemoryLimitMiB)
 	}
+	// The message is encoded straight into the guest's memory.
+	x := &exchange{in: in, size: size, reuse: reuse}
 	var inst *instance
 	select {
 	case inst = <-p.slots:
@@ -62,11 +74,11 @@ func (p *Plugin) Process(ctx context.Context, in abi.Message) (abi.Message, erro
 	callCtx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
 	if p.cfg.Trusted {
-		r := p.call(callCtx, inst, buf, budget)
+		r := p.call(callCtx, inst, x, budget)
 		p.release(inst, r.healthy)
 		return r.out, r.err
 	}
-	return p.callWatched(callCtx, inst, buf, budget)
+	return p.callWatched(callCtx, inst, x, budget)
 }
 
 // runawayGrace is how long after the deadline an untrusted call may take to
@@ -87,9 +99,9 @@ const runawayGrace = 100 * time.Millisecond
 // 2.8 s beside a 2^29-call runaway; beside a looping untrusted guest, whose
 // loop checks are preemption points, 7 ms). A trusted guest that loops for
 // ever hangs the whole process at the next GC.
-func (p *Plugin) callWatched(ctx context.Context, inst *instance, buf []byte, budget time.Duration) (abi.Message, error) {
+func (p *Plugin) callWatched(ctx context.Context, inst *instance, x *exchange, budget time.Duration) (abi.Message, error) {
 	done := make(chan callResult, 1)
-	go func() { done <- p.call(ctx, inst, buf, budget) }()
+	go func() { done <- p.call(ctx, inst, x, budget) }()
 	var r callResult
 	select {
 	case r = <-done:
@@ -99,6 +111,7 @@ func (p *Plugin) callWatched(ctx context.Context, inst *instance, buf []byte, bu
 		select {
 		case r = <-done:
 		case <-t.C:
+			x.close() // from here on the call leaves the caller's buffers alone
 			p.abandon(inst, done)
 			return nil, p.processError(fmt.Errorf("%s: %w (still running)", "gonyx_process", ctx.Err()), budget)
 		}
@@ -170,7 +183,7 @@ type callResult struct {
 }
 
 // call makes one gonyx_process call on inst.
-func (p *Plugin) call(ctx context.Context, inst *instance, buf []byte, budget time.Duration) (res callResult) {
+func (p *Plugin) call(ctx context.Context, inst *instance, x *exchange, budget time.Duration) (res callResult) {
 	defer func() {
 		// A bug of ours must not take the server down either.
 		if r := recover(); r != nil {
@@ -182,7 +195,7 @@ func (p *Plugin) call(ctx context.Context, inst *instance, buf []byte, budget ti
 	inst.fault = nil
 	inst.stderr.takeCrash() // what earlier calls printed is not this call's story
 	ctx = context.WithValue(ctx, instanceKey{}, inst)
-	r, err := inst.callBuffer(ctx, inst.processFn, abi.ExportProcess, buf, p.cfg.MaxOutputBytes)
+	r, err := inst.callWith(ctx, inst.processFn, abi.ExportProcess, x.size, x.encode, p.cfg.MaxOutputBytes)
 	if err != nil {
 		return fail(err)
 	}
@@ -198,7 +211,7 @@ func (p *Plugin) call(ctx context.Context, inst *instance, buf []byte, budget ti
 	}
 	// Decoding straight from guest memory copies tensors once; bytes
 	// entries alias the view and are copied below, before the guest runs.
-	out, err := abi.Decode(r.data)
+	out, err := x.decode(r.data)
 	if err != nil {
 		return fail(fmt.Errorf("undecodable output: %w", err))
 	}

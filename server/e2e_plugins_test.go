@@ -110,6 +110,22 @@ func TestDemoImagePipeline(t *testing.T) {
 	if r.status != 200 || !equalInts(predictionIndices(t, r), want) {
 		t.Fatalf("multipart: %d %s", r.status, r.raw)
 	}
+	// The server hands each request's image tensor back to the next upload's
+	// plugin: alternating pictures must never answer with a stale one.
+	scene, err := os.ReadFile("../plugins/examples/imagenet-preprocess/testdata/scene320x240.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantScene := nativeTop5(t, m, scene)
+	for i, c := range []struct {
+		img  []byte
+		want []int
+	}{{scene, wantScene}, {img, want}, {scene, wantScene}, {img, want}} {
+		r := do(t, "POST", base+"/v2/models/image/infer", c.img, "Content-Type", "image/png")
+		if r.status != 200 || !equalInts(predictionIndices(t, r), c.want) {
+			t.Fatalf("upload %d: %d %s, want top 5 %v", i, r.status, r.raw, c.want)
+		}
+	}
 	// A model without plugins refuses uploads clearly.
 	r = do(t, "POST", base+"/v2/models/mlp/infer", img, "Content-Type", "image/png")
 	if r.status != 400 || !bytes.Contains(r.raw, []byte("preprocessing plugin")) {

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/plugins"
@@ -113,11 +115,17 @@ func closePlugins(ps []*plugins.Plugin) {
 	}
 }
 
-// runPlugins feeds a message through plugins in order, timing each.
-func (s *Server) runPlugins(ctx context.Context, ps []*plugins.Plugin, msg abi.Message) (abi.Message, error) {
-	for _, p := range ps {
+// runPlugins feeds a message through plugins in order, timing each. The
+// last one writes its tensors into those of reuse that match (see
+// Plugin.ProcessInto).
+func (s *Server) runPlugins(ctx context.Context, ps []*plugins.Plugin, msg, reuse abi.Message) (abi.Message, error) {
+	for i, p := range ps {
 		start := time.Now()
-		out, err := p.Process(ctx, msg)
+		var into abi.Message
+		if i == len(ps)-1 {
+			into = reuse
+		}
+		out, err := p.ProcessInto(ctx, msg, into)
 		s.metrics.Plugin(p.Name(), time.Since(start), err)
 		if err != nil {
 			return nil, err
@@ -185,4 +193,76 @@ func fromPost(msg abi.Message, resp *infer.Response) {
 			resp.Body = e.Bytes
 		}
 	}
+}
+
+// messagePool keeps a few finished messages. Not a sync.Pool: that one
+// drops what it holds at every garbage collection, which a server making
+// 600 KB of garbage per request runs often, and tests could not rely on it.
+type messagePool struct {
+	mu   sync.Mutex
+	msgs []abi.Message
+}
+
+// maxPooledMessages bounds a pool: enough for the requests one version runs
+// at once on a small machine, a few MB at most for image tensors.
+const maxPooledMessages = 8
+
+func (p *messagePool) get() abi.Message {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.msgs) == 0 {
+		return nil
+	}
+	m := p.msgs[len(p.msgs)-1]
+	p.msgs[len(p.msgs)-1] = nil
+	p.msgs = p.msgs[:len(p.msgs)-1]
+	return m
+}
+
+func (p *messagePool) put(m abi.Message) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.msgs) < maxPooledMessages {
+		p.msgs = append(p.msgs, m)
+	}
+}
+
+// takePreOut is a finished request's pre-plugin output, or nil.
+func (sv *servable) takePreOut() abi.Message { return sv.preOut.get() }
+
+// recyclePreOut keeps a request's pre-plugin tensors for the next upload,
+// which then allocates none (a 3×224×224 float32 image costs ten times
+// more to allocate than to fill). Only once nothing can read them again:
+// the model has run (the request succeeded), no shadow copy of the inputs
+// is in flight, and no tensor of the response shares their memory (a model
+// may return an input, or a view of one, as an output).
+func (sv *servable) recyclePreOut(msg abi.Message, resp *infer.Response, shadows int) {
+	if shadows > 0 {
+		return
+	}
+	keep := make(abi.Message, 0, len(msg))
+	for _, e := range msg {
+		b := abi.RawBytes(e.Tensor)
+		if len(b) == 0 {
+			continue
+		}
+		for _, o := range resp.Outputs {
+			if overlaps(b, abi.RawBytes(o.Tensor)) {
+				return
+			}
+		}
+		keep = append(keep, abi.Entry{Name: e.Name, Tensor: e.Tensor})
+	}
+	if len(keep) > 0 {
+		sv.preOut.put(keep)
+	}
+}
+
+// overlaps reports whether two byte views share memory.
+func overlaps(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	a0, b0 := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
+	return a0 < b0+uintptr(len(b)) && b0 < a0+uintptr(len(a))
 }

@@ -36,9 +36,12 @@ type servable struct {
 	outputIdx map[string]int
 	cache     *cache.Cache // nil when off
 	pre, post []*plugins.Plugin
-	timeout   time.Duration
-	stats     versionStats
-	onClose   func()
+	// preOut holds pre-plugin outputs that requests have finished with,
+	// for the next uploads' plugins to write into.
+	preOut  messagePool
+	timeout time.Duration
+	stats   versionStats
+	onClose func()
 }
 
 // versionStats are the counters behind ModelStatistics.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gonyx/gonyx/engine"
 	"github.com/gonyx/gonyx/engine/tensor"
+	"github.com/gonyx/gonyx/plugins/abi"
 	"github.com/gonyx/gonyx/server/cache"
 	"github.com/gonyx/gonyx/server/grpcserver"
 	"github.com/gonyx/gonyx/server/infer"
@@ -208,15 +209,17 @@ func (s *Server) Infer(ctx context.Context, req *infer.Request) (resp *infer.Res
 		defer cancel()
 	}
 	inputs := req.Inputs
+	var preOut abi.Message
 	if req.Raw != nil {
 		if len(sv.pre) == 0 {
 			return nil, infer.Errorf(infer.InvalidArgument,
 				"model %s has no preprocessing plugin to read a %q upload: send KServe tensors as JSON", sv.name, req.Raw.ContentType)
 		}
-		msg, err := s.runPlugins(ctx, sv.pre, rawMessage(req.Raw))
+		msg, err := s.runPlugins(ctx, sv.pre, rawMessage(req.Raw), sv.takePreOut())
 		if err != nil {
 			return nil, err
 		}
+		preOut = msg
 		if inputs, err = sv.bindInputs(msg); err != nil {
 			return nil, err
 		}
@@ -262,7 +265,7 @@ func (s *Server) Infer(ctx context.Context, req *infer.Request) (resp *infer.Res
 		}
 	}
 	if len(sv.post) > 0 {
-		msg, err := s.runPlugins(ctx, sv.post, postMessage(resp.Outputs))
+		msg, err := s.runPlugins(ctx, sv.post, postMessage(resp.Outputs), nil)
 		if err != nil {
 			return nil, err
 		}
@@ -272,6 +275,9 @@ func (s *Server) Infer(ctx context.Context, req *infer.Request) (resp *infer.Res
 		}
 	}
 	s.shadow(req.Model, t.shadows, feeds)
+	if preOut != nil {
+		sv.recyclePreOut(preOut, resp, len(t.shadows))
+	}
 	return resp, nil
 }
 

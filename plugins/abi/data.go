@@ -89,8 +89,10 @@ func tensorBytes(t *tensor.Tensor) ([]byte, error) {
 	return b, nil
 }
 
-// tensorFromBytes builds a tensor from wire data, checking the size.
-func tensorFromBytes(dt tensor.DType, shape []int, data []byte) (*tensor.Tensor, error) {
+// tensorFromBytes builds a tensor from wire data, checking the size. A
+// non-nil into, of dtype dt and this shape, receives the data instead of a
+// new tensor.
+func tensorFromBytes(dt tensor.DType, shape []int, data []byte, into *tensor.Tensor) (*tensor.Tensor, error) {
 	n, err := tensor.NumElements(shape)
 	if err != nil {
 		return nil, err
@@ -117,7 +119,13 @@ func tensorFromBytes(dt tensor.DType, shape []int, data []byte) (*tensor.Tensor,
 	if size == 0 || uint64(len(data)) != uint64(n)*uint64(size) {
 		return nil, fmt.Errorf("%d data bytes for %d elements of %v", len(data), n, dt)
 	}
-	t := tensor.Zeros(dt, shape...)
+	if into != nil && (dt == tensor.Bool || len(rawBytes(into.Data())) != len(data)) {
+		into = nil // only a plain copy into exactly the right storage
+	}
+	t := into
+	if t == nil {
+		t = tensor.Zeros(dt, shape...)
+	}
 	if dt != tensor.Bool {
 		if raw := rawBytes(t.Data()); raw != nil && len(raw) == len(data) {
 			copy(raw, data)

@@ -77,8 +77,15 @@ func run(gonyx, dir, models, out string, runs int) error {
 	load := func(name string, trusted bool) (*plugins.Plugin, error) {
 		return rt.Load(ctx, plugins.Config{Path: filepath.Join(dir, name+".wasm"), Trusted: trusted, Timeout: time.Minute, Instances: 1})
 	}
+	// Each call hands the previous call's outputs back, as the server's
+	// pipeline does (Plugin.ProcessInto).
 	call := func(p *plugins.Plugin, msg abi.Message) func() error {
-		return func() error { _, err := p.Process(ctx, msg); return err }
+		var prev abi.Message
+		return func() error {
+			out, err := p.ProcessInto(ctx, msg, prev)
+			prev = out
+			return err
+		}
 	}
 
 	// Call overhead and throughput.

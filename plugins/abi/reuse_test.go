@@ -1,0 +1,57 @@
+package abi
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/gonyx/gonyx/engine/tensor"
+)
+
+// DecodeReusing writes into a tensor of reuse only when name, dtype and
+// shape all match, and the result holds that very tensor.
+func TestDecodeReusing(t *testing.T) {
+	img := tensor.New([]int{1, 3, 2, 2}, []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+	ids := tensor.New([]int{2}, []int64{7, -9})
+	words := tensor.New([]int{2}, []string{"a", "bc"})
+	buf, err := Encode(Message{{Name: "image", Tensor: img}, {Name: "ids", Tensor: ids}, {Name: "words", Tensor: words}, {Name: "note", Bytes: []byte("hi")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keepImg := tensor.Zeros(tensor.Float32, 1, 3, 2, 2)
+	wrongShape := tensor.Zeros(tensor.Int64, 1, 2)
+	oldWords := tensor.New([]int{2}, []string{"x", "y"})
+	reuse := Message{{Name: "image", Tensor: keepImg}, {Name: "ids", Tensor: wrongShape}, {Name: "words", Tensor: oldWords}}
+	got, err := DecodeReusing(buf, reuse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := got.Get("image"); e.Tensor != keepImg {
+		t.Error("image: a matching tensor was not reused")
+	}
+	if !slices.Equal(tensor.Data[float32](keepImg), tensor.Data[float32](img)) {
+		t.Errorf("image: reused tensor holds %v", tensor.Data[float32](keepImg))
+	}
+	e, _ := got.Get("ids")
+	if e.Tensor == wrongShape || !slices.Equal(tensor.Data[int64](e.Tensor), []int64{7, -9}) {
+		t.Errorf("ids: shape [1,2] must not take a [2] tensor; got %v", e.Tensor)
+	}
+	if !slices.Equal(tensor.Data[int64](wrongShape), []int64{0, 0}) {
+		t.Error("ids: the mismatched tensor was written")
+	}
+	if e, _ := got.Get("words"); e.Tensor == oldWords || !slices.Equal(tensor.Data[string](e.Tensor), []string{"a", "bc"}) {
+		t.Error("words: string tensors are never reused")
+	}
+	if !slices.Equal(tensor.Data[string](oldWords), []string{"x", "y"}) {
+		t.Error("words: the string tensor in reuse was changed")
+	}
+
+	// A dtype mismatch of the same size (int32 vs float32) is not reused.
+	asInt := tensor.Zeros(tensor.Int32, 1, 3, 2, 2)
+	got, err = DecodeReusing(buf, Message{{Name: "image", Tensor: asInt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := got.Get("image"); e.Tensor == asInt || e.Tensor.DType() != tensor.Float32 {
+		t.Error("image: an int32 tensor took float32 data")
+	}
+}
