@@ -150,7 +150,13 @@ func (p *plan) runMain(ctx context.Context, inputs map[string]tensor.Value, thre
 		p.memo.finish(f.memo)
 	}
 	if into != nil {
-		return nil, p.copyOut(f, into)
+		err := p.copyOut(f, into)
+		// The caller has copies: the outputs' buffers go back to the pool
+		// like any other value's, or the next run misses them there.
+		for _, s := range p.outputs {
+			f.drop(s)
+		}
+		return nil, err
 	}
 	return p.collect(f, true)
 }

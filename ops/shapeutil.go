@@ -23,19 +23,29 @@ func NormAxis(axis, rank int) (int, error) {
 
 // NormAxes normalises a list of axes and rejects duplicates.
 func NormAxes(axes []int64, rank int) ([]int, error) {
-	out := make([]int, len(axes))
-	for i, a := range axes {
+	return NormAxesInto(make([]int, 0, len(axes)), axes, rank)
+}
+
+// NormAxesInto is NormAxes building the result in buf[:0] when it is
+// large enough, so that a kernel can keep it in a small array on its
+// stack instead of allocating per run.
+func NormAxesInto(buf []int, axes []int64, rank int) ([]int, error) {
+	out := buf[:0]
+	if cap(out) < len(axes) {
+		out = make([]int, 0, len(axes))
+	}
+	for _, a := range axes {
 		v, err := NormAxis(int(a), rank)
 		if err != nil {
 			return nil, err
 		}
 		// Axis lists are short: a scan of those seen beats a set (and
 		// allocates nothing).
-		if slices.Contains(out[:i], v) {
+		if slices.Contains(out, v) {
 			// A copy in the message keeps the callers' axes off the heap.
 			return nil, fmt.Errorf("axis %d repeated in %v", a, slices.Clone(axes))
 		}
-		out[i] = v
+		out = append(out, v)
 	}
 	return out, nil
 }

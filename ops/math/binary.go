@@ -242,11 +242,13 @@ func binaryKernelRC(n *ops.Node, op func(rc *ops.RunContext, p *plan, a, b *tens
 	if err != nil {
 		return nil, err
 	}
+	var plans planCache
 	return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := need(in, "A", "B"); err != nil {
 			return nil, err
 		}
-		p, err := lb.plan(in[0].Shape(), in[1].Shape())
+		a, b := in[0].Shape(), in[1].Shape()
+		p, err := plans.get(func(p *plan) error { return lb.planInto(p, a, b) }, a, b)
 		if err != nil {
 			return nil, err
 		}

@@ -21,15 +21,13 @@ type plan struct {
 	dims []int   // coalesced dimensions, at least one
 	st   [][]int // st[k][d]: stride of input k along coalesced dimension d
 
-	// Storage for the slices above when there are at most planInputs
-	// inputs of rank ≤ planRank (every real model): a plan is then one
-	// allocation, not one per slice.
+	// Storage for the slices above when the output rank is at most
+	// planRank (every real model): a plan is then one allocation, not one
+	// per slice. A plan holds nothing that changes while it is used, so a
+	// cached one may serve concurrent runs (see planCache).
 	outBuf, dimsBuf [planRank]int
 	stBuf           [planInputs][planRank]int
 	stList          [planInputs][]int
-	// spans' counters (a plan is used by one goroutine at a time).
-	offBuf [planInputs]int
-	cntBuf [planRank]int
 }
 
 const (
@@ -37,17 +35,22 @@ const (
 	planInputs = 3
 )
 
-// newPlan broadcasts the given input shapes.
+// newPlan broadcasts the given input shapes (two or three).
 func newPlan(shapes ...[]int) (*plan, error) {
 	p := new(plan)
-	out, err := broadcastShapes(p.outBuf[:0], shapes)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.init(out, shapes); err != nil {
+	if err := p.build(shapes); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// build fills p with the broadcast of shapes.
+func (p *plan) build(shapes [][]int) error {
+	out, err := broadcastShapes(p.outBuf[:0], shapes)
+	if err != nil {
+		return err
+	}
+	return p.init(out, shapes)
 }
 
 // broadcastShapes is ops.BroadcastShapes building the result in buf when
@@ -94,10 +97,17 @@ func copyShapes(shapes [][]int) [][]int {
 // planTo builds a plan for inputs that are known to broadcast to out.
 func planTo(out []int, shapes ...[]int) (*plan, error) {
 	p := new(plan)
-	if err := p.init(out, shapes); err != nil {
+	if err := p.initTo(out, shapes); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// initTo is init with out copied into p: out is usually an input's shape,
+// which belongs to a tensor header the engine recycles, and a cached plan
+// outlives the run.
+func (p *plan) initTo(out []int, shapes [][]int) error {
+	return p.init(append(p.outBuf[:0], out...), shapes)
 }
 
 // init fills p for inputs that are known to broadcast to out.
@@ -106,16 +116,22 @@ func (p *plan) init(out []int, shapes [][]int) error {
 	if err != nil {
 		return err
 	}
+	if len(shapes) > planInputs {
+		return fmt.Errorf("internal: a broadcast plan takes at most %d inputs, got %d", planInputs, len(shapes))
+	}
 	p.out, p.n = out, n
-	inline := len(shapes) <= planInputs && len(out) <= planRank
-	if inline {
+	if len(out) <= planRank {
 		p.st = p.stList[:len(shapes)]
 		p.dims = p.dimsBuf[:0]
 		for k := range p.st {
 			p.st[k] = p.stBuf[k][:0]
 		}
 	} else {
-		p.st = make([][]int, len(shapes))
+		p.st = p.stList[:len(shapes)]
+		p.dims = nil
+		for k := range p.st {
+			p.st[k] = nil
+		}
 	}
 	for i, d := range out {
 		if d == 1 {
@@ -165,29 +181,25 @@ func broadcastStride(in, out []int, i int) int {
 }
 
 // spans calls fn once per innermost span: o is the output offset, m the
-// span length and off the starting offset of each input.
-func (p *plan) spans(fn func(o, m int, off []int)) {
+// span length and off the starting offset of each input. The counters live
+// on spans' stack (off is passed by value, so it never escapes): the plan
+// itself is not written, and concurrent callers may share it.
+func (p *plan) spans(fn func(o, m int, off [planInputs]int)) {
 	if p.n == 0 {
 		return
 	}
 	k := len(p.st)
-	var off []int
-	if k <= len(p.offBuf) {
-		off = p.offBuf[:k]
-		clear(off)
-	} else {
-		off = make([]int, k)
-	}
+	var off [planInputs]int
 	r := len(p.dims)
 	inner := p.dims[r-1]
 	if r == 1 {
 		fn(0, inner, off)
 		return
 	}
+	var cntBuf [planRank]int
 	var cnt []int
-	if r-1 <= len(p.cntBuf) {
-		cnt = p.cntBuf[:r-1]
-		clear(cnt)
+	if r-1 <= len(cntBuf) {
+		cnt = cntBuf[:r-1]
 	} else {
 		cnt = make([]int, r-1)
 	}
@@ -225,7 +237,7 @@ func apply1[S, D any](src []S, f func(S) D) []D {
 func apply2[A, B, O any](p *plan, a []A, b []B, f func(A, B) O) []O {
 	dst := make([]O, p.n)
 	ia, ib := p.inner(0), p.inner(1)
-	p.spans(func(o, m int, off []int) {
+	p.spans(func(o, m int, off [planInputs]int) {
 		d := dst[o : o+m]
 		x, y := a[off[0]:], b[off[1]:]
 		switch {
@@ -260,7 +272,7 @@ func apply2[A, B, O any](p *plan, a []A, b []B, f func(A, B) O) []O {
 func apply3[A, B, C, O any](p *plan, a []A, b []B, c []C, f func(A, B, C) O) []O {
 	dst := make([]O, p.n)
 	ia, ib, ic := p.inner(0), p.inner(1), p.inner(2)
-	p.spans(func(o, m int, off []int) {
+	p.spans(func(o, m int, off [planInputs]int) {
 		d := dst[o : o+m]
 		x, y, z := a[off[0]:], b[off[1]:], c[off[2]:]
 		if ia == 1 && ib == 1 && ic == 1 {
@@ -316,21 +328,30 @@ func readLegacy(n *ops.Node) (legacyBroadcast, error) {
 
 // plan builds the broadcast plan of A and B under the node's rules.
 func (lb legacyBroadcast) plan(a, b []int) (*plan, error) {
+	p := new(plan)
+	if err := lb.planInto(p, a, b); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// planInto is plan filling p.
+func (lb legacyBroadcast) planInto(p *plan, a, b []int) error {
 	if !lb.enabled {
-		return newPlan(a, b)
+		return p.build([][]int{a, b})
 	}
 	if !lb.bcast {
 		if !ops.ShapeEqual(a, b) {
-			return nil, fmt.Errorf("shapes %v and %v differ and broadcast=0 (before opset 7, broadcasting needs the attribute broadcast=1)", a, b)
+			return fmt.Errorf("shapes %v and %v differ and broadcast=0 (before opset 7, broadcasting needs the attribute broadcast=1)", a, b)
 		}
-		return newPlan(a, b)
+		return p.build([][]int{a, b})
 	}
 	nb, err := tensor.NumElements(b)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if nb == 1 {
-		return planTo(a, a, []int{})
+		return p.initTo(a, [][]int{a, {}})
 	}
 	axis := len(a) - len(b)
 	if lb.hasAxis {
@@ -340,7 +361,7 @@ func (lb legacyBroadcast) plan(a, b []int) (*plan, error) {
 		}
 	}
 	if axis < 0 || axis+len(b) > len(a) {
-		return nil, fmt.Errorf("cannot broadcast B of shape %v into A of shape %v at axis %d", b, a, axis)
+		return fmt.Errorf("cannot broadcast B of shape %v into A of shape %v at axis %d", b, a, axis)
 	}
 	nbs := make([]int, len(a))
 	for i := range nbs {
@@ -348,9 +369,9 @@ func (lb legacyBroadcast) plan(a, b []int) (*plan, error) {
 	}
 	for i, d := range b {
 		if d != a[axis+i] && d != 1 {
-			return nil, fmt.Errorf("cannot broadcast B of shape %v into A of shape %v at axis %d: dimension %d is %d, want %d or 1", b, a, axis, i, d, a[axis+i])
+			return fmt.Errorf("cannot broadcast B of shape %v into A of shape %v at axis %d: dimension %d is %d, want %d or 1", b, a, axis, i, d, a[axis+i])
 		}
 		nbs[axis+i] = d
 	}
-	return planTo(a, a, nbs)
+	return p.initTo(a, [][]int{a, nbs})
 }

@@ -41,7 +41,7 @@ func applyVec2(p *plan, a, b []float32, k *vecBin, f func(a, b float32) float32)
 // applyVec2Into is applyVec2 writing every element of dst (len p.n).
 func applyVec2Into(dst []float32, p *plan, a, b []float32, k *vecBin, f func(a, b float32) float32) {
 	ia, ib := p.inner(0), p.inner(1)
-	p.spans(func(o, m int, off []int) {
+	p.spans(func(o, m int, off [planInputs]int) {
 		d := dst[o : o+m]
 		x, y := a[off[0]:], b[off[1]:]
 		switch {

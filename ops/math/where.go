@@ -9,6 +9,7 @@ import (
 
 func init() {
 	ops.RegisterVersions("", "Where", []int{9, 16}, func(n *ops.Node) (ops.Kernel, error) {
+		var plans planCache
 		return ops.TensorsRC(func(rc *ops.RunContext, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err := need(in, "condition", "X", "Y"); err != nil {
 				return nil, err
@@ -20,7 +21,8 @@ func init() {
 			if err := sameType("X", x, "Y", y); err != nil {
 				return nil, err
 			}
-			p, err := newPlan(c.Shape(), x.Shape(), y.Shape())
+			cs, xs, ys := c.Shape(), x.Shape(), y.Shape()
+			p, err := plans.get(func(p *plan) error { return p.build([][]int{cs, xs, ys}) }, cs, xs, ys)
 			if err != nil {
 				return nil, err
 			}

@@ -261,9 +261,18 @@ func buildSqueeze(n *ops.Node) (ops.Kernel, error) {
 			return nil, err
 		}
 		shp := x.Shape()
-		drop := make([]bool, len(shp))
+		// Small arrays on the stack keep a steady-state run allocation-free
+		// (the view copies the shape).
+		var normBuf, outBuf [8]int
+		var dropBuf [8]bool
+		var drop []bool
+		if len(shp) > len(dropBuf) {
+			drop = make([]bool, len(shp))
+		} else {
+			drop = dropBuf[:len(shp)]
+		}
 		if given {
-			norm, err := ops.NormAxes(axes, len(shp))
+			norm, err := ops.NormAxesInto(normBuf[:0], axes, len(shp))
 			if err != nil {
 				return nil, err
 			}
@@ -281,7 +290,7 @@ func buildSqueeze(n *ops.Node) (ops.Kernel, error) {
 				drop[i] = d == 1
 			}
 		}
-		out := make([]int, 0, len(shp))
+		out := outBuf[:0]
 		for i, d := range shp {
 			if !drop[i] {
 				out = append(out, d)
@@ -317,15 +326,29 @@ func buildUnsqueeze(n *ops.Node) (ops.Kernel, error) {
 		}
 		shp := x.Shape()
 		r := len(shp) + len(axes)
-		norm, err := ops.NormAxes(axes, r)
+		// Small arrays on the stack keep a steady-state run allocation-free
+		// (the view copies the shape).
+		var normBuf, outBuf [8]int
+		var insBuf [8]bool
+		norm, err := ops.NormAxesInto(normBuf[:0], axes, r)
 		if err != nil {
 			return nil, fmt.Errorf("unsqueeze %v into rank %d: %w", shp, r, err)
 		}
-		ins := make([]bool, r)
+		ins := insBuf[:0]
+		if r > len(insBuf) {
+			ins = make([]bool, r)
+		} else {
+			ins = insBuf[:r]
+		}
 		for _, a := range norm {
 			ins[a] = true
 		}
-		out := make([]int, r)
+		out := outBuf[:0]
+		if r > len(outBuf) {
+			out = make([]int, r)
+		} else {
+			out = outBuf[:r]
+		}
 		k := 0
 		for i := range out {
 			if ins[i] {

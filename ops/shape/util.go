@@ -64,9 +64,15 @@ func need(in []*tensor.Tensor, i int, name string) (*tensor.Tensor, error) {
 }
 
 // ints reads an integer tensor (shapes, axes, indices given as inputs).
+// An int64 tensor (what exporters give) is read in place, without a copy
+// per run: the result is then the input's own data, which callers must
+// only read and not keep past the kernel call.
 func ints(t *tensor.Tensor, what string) ([]int64, error) {
 	if !t.DType().IsInteger() {
 		return nil, fmt.Errorf("%s: want an integer tensor, got %v", what, t.DType())
+	}
+	if d := tensor.Data[int64](t); d != nil {
+		return d, nil
 	}
 	return t.Int64s(), nil
 }
