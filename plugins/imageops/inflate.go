@@ -3,6 +3,8 @@ package imageops
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
+	"sync"
 )
 
 // A DEFLATE (RFC 1951) decoder for PNG's image data, faster than
@@ -34,6 +36,18 @@ type huffman struct {
 	table   [1 << huffBits]uint16
 	count   [maxCodeLen + 1]uint16
 	symbols [320]uint16
+	// first and index are slowSym's walk state after the first huffBits
+	// lengths: the first code of length huffBits+1 and how many symbols
+	// have shorter codes.
+	first, index int
+	// incomplete: the code is the lone 1-bit code compress/flate allows,
+	// which leaves half of the table empty.
+	incomplete bool
+	// mask selects the bits the table resolves: the longest code's length,
+	// at most huffBits. Only table[:mask+1] is built, so a short code (the
+	// code length code, most distance codes) costs a small table, not 4096
+	// entries.
+	mask uint64
 }
 
 // build makes the code for lengths (0 = unused symbol), with compress/flate's
@@ -59,12 +73,24 @@ func (h *huffman) build(lengths []uint8) bool {
 		}
 		total += int(h.count[l])
 	}
-	h.table = [1 << huffBits]uint16{}
+	h.first, h.index = 0, 0
+	for l := 1; l <= huffBits; l++ {
+		h.index += int(h.count[l])
+		h.first = (h.first + int(h.count[l])) << 1
+	}
+	h.mask = 0
 	if maxLen == 0 {
+		h.table[0] = 0 // every lookup fails
 		return true
 	}
 	if left > 0 && !(total == 1 && maxLen == 1) {
 		return false
+	}
+	tb := min(maxLen, huffBits)
+	h.mask = uint64(1<<tb - 1)
+	h.incomplete = left > 0
+	if h.incomplete {
+		clear(h.table[:2]) // the lone 1-bit code fills only half
 	}
 	var offs [maxCodeLen + 2]uint16
 	for l := 1; l <= maxCodeLen; l++ {
@@ -76,65 +102,39 @@ func (h *huffman) build(lengths []uint8) bool {
 			offs[l]++
 		}
 	}
-	// Canonical codes, assigned in order of length then symbol.
-	code := 0
-	var next [maxCodeLen + 1]int
-	for l := 1; l <= maxCodeLen; l++ {
-		code = (code + int(h.count[l-1])) << 1
-		next[l] = code
-	}
-	for s, l := range lengths {
-		if l == 0 || int(l) > huffBits {
-			if l != 0 {
-				next[l]++
+	// Canonical codes, assigned in order of length then symbol (the order
+	// of h.symbols), first bit highest; the table is indexed by the bits as
+	// they arrive, first bit lowest, so a code of length l fills every
+	// 2^l-th entry from its reversal. The table is built length by length:
+	// once the entries below 2^l hold every code up to length l, doubling
+	// (copying them above) repeats those codes correctly for length l+1,
+	// and the codes of length l+1 then take one entry each. Entries that
+	// are still prefixes of longer codes hold leftovers until a longer code
+	// or, past huffBits, the 0 that sends it to slowSym overwrites them:
+	// a complete code leaves none.
+	code, i := 0, 0
+	for l := 1; l <= maxLen; l++ {
+		if l > 1 && l <= tb {
+			copy(h.table[1<<(l-1):1<<l], h.table[:1<<(l-1)])
+		}
+		for range h.count[l] {
+			if l <= tb {
+				h.table[reverseBits(code, l)] = h.symbols[i]<<4 | uint16(l)
+			} else {
+				h.table[reverseBits(code>>(l-huffBits), huffBits)] = 0 // to slowSym
 			}
-			continue
+			code++
+			i++
 		}
-		r := reverseBits(next[l], int(l))
-		next[l]++
-		for i := r; i < len(h.table); i += 1 << l {
-			h.table[i] = uint16(s)<<4 | uint16(l)
-		}
+		code <<= 1
 	}
 	return true
 }
 
+// reverseBits reverses the low n bits of v: codes are defined first bit
+// highest, and the stream sends them first bit lowest.
 func reverseBits(v, n int) int {
-	r := 0
-	for range n {
-		r = r<<1 | v&1
-		v >>= 1
-	}
-	return r
-}
-
-// pairTable resolves the next huffBits bits of a literal/length code into
-// up to two literals at once: PNG image data is mostly literals with short
-// codes, and each lookup waits for the one before, so two per lookup nearly
-// halves the chain. Entry: bits 0–3 the bits consumed, bit 4 set when two
-// literals were decoded, bits 8–16 the first symbol, bits 17–24 the second
-// literal; 0 sends the decoder to slowSym.
-type pairTable [1 << huffBits]uint32
-
-func (p *pairTable) build(h *huffman) {
-	for i := range p {
-		e1 := h.table[i]
-		n1 := uint(e1 & 15)
-		if n1 == 0 {
-			p[i] = 0
-			continue
-		}
-		s1 := uint32(e1 >> 4)
-		p[i] = s1<<8 | uint32(n1)
-		if s1 >= 256 {
-			continue
-		}
-		// The second code is known if it fits in the bits left.
-		e2 := h.table[i>>n1]
-		if n2 := uint(e2 & 15); n2 != 0 && n1+n2 <= huffBits && e2>>4 < 256 {
-			p[i] = uint32(e2>>4)<<17 | s1<<8 | 16 | uint32(n1+n2)
-		}
-	}
+	return int(bits.Reverse16(uint16(v)) >> (16 - n))
 }
 
 // inflater holds the bit reader and the output.
@@ -148,10 +148,15 @@ type inflater struct {
 	lit  huffman
 	dist huffman
 	// pairs is lit's pairTable; fixedPairs the fixed code's.
-	pairs pairTable
+	pairs       pairTable
+	pairScratch pairScratch
 }
 
 var fixedPairs pairTable
+
+// inflaters are reused: an inflater's code tables are tens of kilobytes,
+// which would otherwise be allocated and cleared for every image.
+var inflaters = sync.Pool{New: func() any { return new(inflater) }}
 
 // refill loads bits until at least 56 are held. Past the padding, the
 // stream has overrun the data: an error.
@@ -188,20 +193,23 @@ func (f *inflater) sym(h *huffman) (int, bool) {
 // least maxCodeLen valid bits) and returns it and its code's length, or
 // length 0 for a code that is not in h.
 func decodeSym(h *huffman, bits uint64) (sym int, n uint) {
-	e := h.table[bits&(1<<huffBits-1)]
+	e := h.table[bits&h.mask]
 	if n := uint(e & 15); n != 0 {
 		return int(e >> 4), n
 	}
 	return slowSym(h, bits)
 }
 
-// slowSym walks the canonical code bit by bit, for codes longer than
-// huffBits.
-func slowSym(h *huffman, bits uint64) (sym int, n uint) {
-	code, first, index := 0, 0, 0
-	for l := 1; l <= maxCodeLen; l++ {
-		code |= int(bits & 1)
-		bits >>= 1
+// slowSym decodes a code longer than huffBits, walking the canonical code
+// one bit at a time from length huffBits+1 on (the walk up to there, which
+// cannot have ended, is summed up by h.first and h.index).
+func slowSym(h *huffman, b uint64) (sym int, n uint) {
+	code := int(bits.Reverse16(uint16(b))>>(16-huffBits)) << 1 // the first huffBits bits, first bit highest
+	b >>= huffBits
+	first, index := h.first, h.index
+	for l := huffBits + 1; l <= maxCodeLen; l++ {
+		code |= int(b & 1)
+		b >>= 1
 		count := int(h.count[l])
 		if code-first < count {
 			return int(h.symbols[index+code-first]), uint(l)
@@ -246,7 +254,7 @@ func init() {
 		d[i] = 5
 	}
 	fixedDist.build(d[:])
-	fixedPairs.build(&fixedLit)
+	fixedPairs.build(&fixedLit, new(pairScratch))
 }
 
 // inflate decodes a raw DEFLATE stream from in[:n] into out, which it must
@@ -256,7 +264,12 @@ func inflate(in []byte, n int, out []byte) (int, error) {
 	if len(in) < n+inflatePad {
 		return 0, errInflate
 	}
-	f := &inflater{in: in[:n+inflatePad], out: out}
+	f := inflaters.Get().(*inflater)
+	defer func() {
+		f.in, f.out = nil, nil // hold no caller memory while pooled
+		inflaters.Put(f)
+	}()
+	f.in, f.pos, f.bits, f.nb, f.out, f.op = in[:n+inflatePad], 0, 0, 0, out, 0
 	dataLen := n
 	for {
 		if !f.refill() {
@@ -271,7 +284,7 @@ func inflate(in []byte, n int, out []byte) (int, error) {
 			err = f.block(&fixedLit, &fixedPairs, &fixedDist)
 		case 2:
 			if err = f.dynamicCodes(); err == nil {
-				f.pairs.build(&f.lit)
+				f.pairs.build(&f.lit, &f.pairScratch)
 				err = f.block(&f.lit, &f.pairs, &f.dist)
 			}
 		default:
@@ -380,73 +393,102 @@ func (f *inflater) dynamicCodes() error {
 	return nil
 }
 
-// block decodes compressed data up to the end-of-block code. The bit
-// reader's state lives in locals here (the hot loop), saved on return.
+// block decodes compressed data up to the end-of-block code.
 func (f *inflater) block(lit *huffman, pairs *pairTable, dist *huffman) error {
-	in, out := f.in, f.out
-	bits, nb, pos, op := f.bits, f.nb, f.pos, f.op
-	defer func() { f.bits, f.nb, f.pos, f.op = bits, nb, pos, op }()
+	var ok bool
+	f.bits, f.nb, f.pos, f.op, ok = decodeBlock(f.in, f.out, f.bits, f.nb, f.pos, f.op, lit, pairs, dist)
+	if !ok {
+		return errInflate
+	}
+	return nil
+}
+
+// decodeBlock is block's loop, with the bit reader's state in arguments
+// and results rather than in f or in variables a deferred closure saves:
+// either would keep it in memory, and every step of the loop would wait on
+// a store and a load. On failure the state returned is meaningless.
+func decodeBlock(in, out []byte, bits uint64, nb uint, pos, op int, lit *huffman, pairs *pairTable, dist *huffman) (uint64, uint, int, int, bool) {
+	const mask = 1<<huffBits - 1
 	for {
 		if pos+8 > len(in) {
-			return errInflate
+			return 0, 0, 0, 0, false
 		}
 		bits |= binary.LittleEndian.Uint64(in[pos:]) << nb
 		pos += int(63-nb) >> 3
 		nb |= 56
-		// Literals until fewer than 15 bits (the longest code) are left.
-		s := 0
-		for {
-			e := pairs[bits&(1<<huffBits-1)]
-			n := uint(e & 15)
-			if e&16 != 0 && op+1 < len(out) {
+		var e uint32
+		if op+6 <= len(out) {
+			// Up to three literal entries (≤ huffBits = 12 bits each) from
+			// the 56 bits loaded, each storing two bytes (room for six),
+			// leaving ≥ 20 bits for whatever ends the run.
+			e = pairs[bits&mask]
+			if e&pairLiteral != 0 {
+				bits >>= e & 63
+				nb -= uint(e & 15)
+				out[op] = byte(e >> 8)
+				out[op+1] = byte(e >> 16)
+				op += int(e >> 24 & 3)
+				e = pairs[bits&mask]
+				if e&pairLiteral != 0 {
+					bits >>= e & 63
+					nb -= uint(e & 15)
+					out[op] = byte(e >> 8)
+					out[op+1] = byte(e >> 16)
+					op += int(e >> 24 & 3)
+					e = pairs[bits&mask]
+					if e&pairLiteral != 0 {
+						bits >>= e & 63
+						nb -= uint(e & 15)
+						out[op] = byte(e >> 8)
+						out[op+1] = byte(e >> 16)
+						op += int(e >> 24 & 3)
+						continue
+					}
+				}
+			}
+		} else {
+			// Near the end of the output: one literal at a time.
+			e = pairs[bits&mask]
+			if e&pairLiteral != 0 {
+				if op >= len(out) {
+					return 0, 0, 0, 0, false // more data than the image holds
+				}
+				n := uint(e >> 26 & 15)
 				bits >>= n
 				nb -= n
 				out[op] = byte(e >> 8)
-				out[op+1] = byte(e >> 17)
-				op += 2
-				if nb < maxCodeLen {
-					break
-				}
+				op++
 				continue
 			}
-			switch {
-			case e&16 != 0: // a pair with room for one: take the first alone
-				n = uint(lit.table[bits&(1<<huffBits-1)] & 15)
-				s = int(e>>8) & 0x1ff
-			case n != 0:
-				s = int(e>>8) & 0x1ff
-			default:
-				if s, n = slowSym(lit, bits); n == 0 {
-					return errInflate
-				}
+		}
+		// Not a literal in the table: a length, the end of the block or a
+		// code longer than huffBits. At least 20 bits are held.
+		s, n := int(e>>8)&0x1ff, uint(e&15)
+		if n == 0 {
+			if s, n = slowSym(lit, bits); n == 0 {
+				return 0, 0, 0, 0, false
 			}
-			bits >>= n
-			nb -= n
-			if s >= 256 {
-				break
-			}
+		}
+		bits >>= n
+		nb -= n
+		if s < 256 {
 			if op >= len(out) {
-				return errInflate // more data than the image holds
+				return 0, 0, 0, 0, false
 			}
 			out[op] = byte(s)
 			op++
-			if nb < maxCodeLen {
-				break
-			}
-		}
-		if s < 256 {
-			continue // refill
+			continue
 		}
 		if s == 256 {
-			return nil
+			return bits, nb, pos, op, true
 		}
 		s -= 257
 		if s >= len(lenBase) {
-			return errInflate
+			return 0, 0, 0, 0, false
 		}
 		if nb < 5+maxCodeLen {
 			if pos+8 > len(in) {
-				return errInflate
+				return 0, 0, 0, 0, false
 			}
 			bits |= binary.LittleEndian.Uint64(in[pos:]) << nb
 			pos += int(63-nb) >> 3
@@ -458,13 +500,13 @@ func (f *inflater) block(lit *huffman, pairs *pairTable, dist *huffman) error {
 		nb -= eb
 		d, n := decodeSym(dist, bits)
 		if n == 0 || d >= len(distBase) {
-			return errInflate
+			return 0, 0, 0, 0, false
 		}
 		bits >>= n
 		nb -= n
 		if nb < 13 {
 			if pos+8 > len(in) {
-				return errInflate
+				return 0, 0, 0, 0, false
 			}
 			bits |= binary.LittleEndian.Uint64(in[pos:]) << nb
 			pos += int(63-nb) >> 3
@@ -475,7 +517,7 @@ func (f *inflater) block(lit *huffman, pairs *pairTable, dist *huffman) error {
 		bits >>= eb
 		nb -= eb
 		if distance > op || length > len(out)-op {
-			return errInflate
+			return 0, 0, 0, 0, false
 		}
 		src := op - distance
 		if distance >= length {

@@ -2,9 +2,7 @@ package imageops
 
 import (
 	"encoding/binary"
-	"hash/adler32"
 	"hash/crc32"
-	"strconv"
 )
 
 // decodePNG decodes the PNGs photos and screenshots usually are — 8-bit RGB
@@ -150,17 +148,20 @@ func unzlib(in []byte, n int, out []byte) bool {
 	if err != nil || 2+used+4 != n {
 		return false
 	}
-	return binary.BigEndian.Uint32(in[2+used:]) == adler32.Checksum(out)
+	return binary.BigEndian.Uint32(in[2+used:]) == adler32Sum(out)
 }
 
 // unfilterRGB reverses PNG's per-row filters of raw (h rows of a filter
 // byte and w·bpp bytes) and stores the RGB samples in img.
 func unfilterRGB(img RGB, raw []byte, bpp int) bool {
 	stride := img.W * bpp
-	prev := make([]byte, stride) // the row above the first is zeros
+	rows := getBuf(2 * stride)
+	defer putBuf(rows)
+	prev := rows[:stride]
+	clear(prev) // the row above the first is zeros
 	cur := prev
 	if bpp != 3 {
-		cur = make([]byte, stride)
+		cur = rows[stride:]
 	}
 	for y := range img.H {
 		row := raw[y*(1+stride) : (y+1)*(1+stride)]
@@ -184,47 +185,50 @@ func unfilterRGB(img RGB, raw []byte, bpp int) bool {
 }
 
 // unfilterRow writes the unfiltered row into dst (which may not alias src or
-// prev); prev is the previous unfiltered row.
+// prev); prev is the previous unfiltered row. Pixels are 3 or 4 bytes.
 func unfilterRow(dst, src, prev []byte, filter byte, bpp int) bool {
 	n := len(dst)
 	src, prev = src[:n], prev[:n]
+	if bpp != 3 && bpp != 4 {
+		return false
+	}
 	switch filter {
 	case 0:
 		copy(dst, src)
 	case 1: // Sub
-		copy(dst[:bpp], src)
-		for i := bpp; i < n; i++ {
-			dst[i] = src[i] + dst[i-bpp]
+		if bpp == 3 {
+			sub3(dst, src)
+		} else {
+			sub4(dst, src)
 		}
 	case 2: // Up
-		// Eight bytes at a time: the low seven bits of each byte add
-		// without reaching the next byte, the top bits are added by xor.
+		// Eight bytes to a word, two words a step (through array
+		// pointers: one bounds check per slice and step): the low seven
+		// bits of each byte add without reaching the next byte, the top
+		// bits are added by xor.
 		const high = 0x8080808080808080
 		i := 0
-		for ; i+8 <= n; i += 8 {
-			a, b := binary.LittleEndian.Uint64(src[i:]), binary.LittleEndian.Uint64(prev[i:])
-			binary.LittleEndian.PutUint64(dst[i:], (a&^high)+(b&^high)^((a^b)&high))
+		for ; i+16 <= n; i += 16 {
+			s, p, d := (*[16]byte)(src[i:]), (*[16]byte)(prev[i:]), (*[16]byte)(dst[i:])
+			a, b := binary.LittleEndian.Uint64(s[:]), binary.LittleEndian.Uint64(p[:])
+			c, e := binary.LittleEndian.Uint64(s[8:]), binary.LittleEndian.Uint64(p[8:])
+			binary.LittleEndian.PutUint64(d[:], (a&^high)+(b&^high)^((a^b)&high))
+			binary.LittleEndian.PutUint64(d[8:], (c&^high)+(e&^high)^((c^e)&high))
 		}
 		for ; i < n; i++ {
 			dst[i] = src[i] + prev[i]
 		}
 	case 3: // Average
-		for i := 0; i < bpp; i++ {
-			dst[i] = src[i] + prev[i]/2
-		}
-		for i := bpp; i < n; i++ {
-			dst[i] = src[i] + uint8((int(dst[i-bpp])+int(prev[i]))/2)
+		if bpp == 3 {
+			avg3(dst, src, prev)
+		} else {
+			avg4(dst, src, prev)
 		}
 	case 4: // Paeth
 		if bpp == 3 {
 			paeth3(dst, src, prev)
-			return true
-		}
-		for i := 0; i < bpp; i++ {
-			dst[i] = src[i] + prev[i] // a = c = 0: b wins
-		}
-		for i := bpp; i < n; i++ {
-			dst[i] = src[i] + uint8(paeth(int(dst[i-bpp]), int(prev[i]), int(prev[i-bpp])))
+		} else {
+			paeth4(dst, src, prev)
 		}
 	default:
 		return false
@@ -232,36 +236,25 @@ func unfilterRow(dst, src, prev []byte, filter byte, bpp int) bool {
 	return true
 }
 
-func abs(v int) int {
-	m := v >> (strconv.IntSize - 1) // branch-free: the sign is unpredictable
-	return (v ^ m) - m
-}
-
-// paeth3 is the Paeth filter for 3-byte pixels (8-bit RGB, the commonest
-// PNG), with each channel's left and upper-left samples kept in registers.
-func paeth3(dst, src, prev []byte) {
-	n := len(dst) / 3 * 3
-	dst, src, prev = dst[:n], src[:n], prev[:n]
-	var a0, a1, a2, c0, c1, c2 int // left, upper left: zero before the first pixel
-	for i := 0; i+2 < n; i += 3 {
-		b0, b1, b2 := int(prev[i]), int(prev[i+1]), int(prev[i+2])
-		a0 = int(src[i] + uint8(paeth(a0, b0, c0)))
-		a1 = int(src[i+1] + uint8(paeth(a1, b1, c1)))
-		a2 = int(src[i+2] + uint8(paeth(a2, b2, c2)))
-		dst[i], dst[i+1], dst[i+2] = uint8(a0), uint8(a1), uint8(a2)
-		c0, c1, c2 = b0, b1, b2
-	}
-}
-
 // paeth is PNG's predictor: whichever of a (left), b (above) and c (upper
-// left) is closest to a + b − c, ties going to a, then b.
-func paeth(a, b, c int) int {
-	pa, pb, pc := abs(b-c), abs(a-c), abs(a+b-2*c)
-	if pb < pa {
-		a, pa = b, pb
+// left) is closest to a + b − c, ties going to a, then b. It is written as
+// an equivalent comparison of t = 3c − a − b with the smaller and the
+// larger of a and b: the larger wins when t ≤ min(a, b), else the smaller
+// when max(a, b) ≤ t, else c (TestPaethExhaustive checks this against the
+// spec's three distances for all 2^24 inputs). A min, a max and two
+// selects instead of three absolute values: the chain from one pixel's
+// result to the next is what the filter costs, and this is small enough to
+// be inlined and compiles to conditional moves (which value wins is
+// unpredictable).
+func paeth(a, b, c int32) int32 {
+	t := 3*c - a - b
+	lo, hi := min(a, b), max(a, b)
+	r := c
+	if hi <= t {
+		r = lo
 	}
-	if pc < pa {
-		a = c
+	if t <= lo {
+		r = hi
 	}
-	return a
+	return r
 }

@@ -256,3 +256,26 @@ func TestUnfilterRow(t *testing.T) {
 		}
 	}
 }
+
+// TestPaethExhaustive: the predictor against the PNG specification's
+// definition (distances to p = a + b − c, ties to a, then b), for every
+// (a, b, c).
+func TestPaethExhaustive(t *testing.T) {
+	for a := int32(0); a < 256; a++ {
+		for b := int32(0); b < 256; b++ {
+			for c := int32(0); c < 256; c++ {
+				p := a + b - c
+				pa, pb, pc := max(p-a, a-p), max(p-b, b-p), max(p-c, c-p)
+				want := c
+				if pa <= pb && pa <= pc {
+					want = a
+				} else if pb <= pc {
+					want = b
+				}
+				if got := paeth(a, b, c); got != want {
+					t.Fatalf("paeth(%d, %d, %d) = %d, want %d", a, b, c, got, want)
+				}
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package imageops
 
 import (
 	"image"
+	"math/bits"
 	"sync"
 )
 
@@ -11,27 +12,38 @@ import (
 
 // maxPooled bounds the buffers kept for reuse, so that one huge upload does
 // not stay in memory after it is done with.
-const maxPooled = 16 << 20
+const maxPooled = 1 << maxClass
 
-var bufPool sync.Pool // *[]byte
+const maxClass = 24 // 16 MiB
+
+// bufPools[c] holds buffers of capacity exactly 1<<c. One pool per size
+// class, because a call needs several buffers of different sizes at once
+// (the zlib stream, the filtered rows, the pixels, the resampled rows): in a
+// single pool each Get would as often as not find one too small and
+// allocate anyway.
+var bufPools [maxClass + 1]sync.Pool // *[]byte
 
 // getBuf returns a buffer of n bytes, not cleared: callers overwrite it.
 func getBuf(n int) []byte {
-	if n <= maxPooled {
-		if p, ok := bufPool.Get().(*[]byte); ok {
-			if cap(*p) >= n {
-				return (*p)[:n]
-			}
-			bufPool.Put(p) // too small for this one; keep it for others
-		}
+	if n <= 0 || n > maxPooled {
+		return make([]byte, n)
 	}
-	return make([]byte, n)
+	c := bits.Len(uint(n - 1))
+	if p, ok := bufPools[c].Get().(*[]byte); ok {
+		return (*p)[:n]
+	}
+	return make([]byte, n, 1<<c)
 }
 
+// putBuf keeps b for reuse if getBuf made it (its capacity is a pooled
+// size class); other slices are left to the garbage collector.
 func putBuf(b []byte) {
-	if cap(b) > 0 && cap(b) <= maxPooled {
-		bufPool.Put(&b)
+	n := cap(b)
+	if n == 0 || n > maxPooled || n&(n-1) != 0 {
+		return
 	}
+	b = b[:0]
+	bufPools[bits.Len(uint(n-1))].Put(&b)
 }
 
 // Decoded is an image decoded for Plan.Apply by DecodeForTransform: RGB

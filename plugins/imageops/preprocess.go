@@ -47,6 +47,10 @@ type Plan struct {
 	// and the resized pixel that lands at (ox0, oy0). The rest is padding.
 	ox0, ox1, oy0, oy1 int
 	rx0, ry0           int
+	// The resampling weights across (nil: that size does not change) and
+	// down, and the normalisation table: shared, from the caches.
+	kh, kv *kernel
+	norm   *normTable
 }
 
 // Plan checks the transform for a w×h input and works out the output size.
@@ -66,6 +70,13 @@ func (t Transform) Plan(w, h int) (Plan, error) {
 			return Plan{}, fmt.Errorf("imageops: transform: resizing %dx%d to %d: %w", w, h, t.Resize, err)
 		}
 	}
+	if p.rw != w {
+		p.kh = cachedKernel(w, p.rw)
+	}
+	if p.rh != h {
+		p.kv = cachedKernel(h, p.rh)
+	}
+	p.norm = cachedNorm(t.Mean, t.Std)
 	p.OutW, p.OutH = p.rw, p.rh
 	p.ox1, p.oy1 = p.rw, p.rh
 	if t.Crop > 0 {
@@ -155,7 +166,7 @@ func Preprocess(data []byte, maxPixels int, t Transform) (vals []float32, w, h i
 
 // store writes normalised rows into the output planes.
 type store struct {
-	lut        [3][256]uint32 // float32 bits of (v/255 − mean[c]) / std[c]
+	lut        *normTable
 	planes     [3][]byte
 	outW, outH int
 	ox0, ox1   int
@@ -163,16 +174,10 @@ type store struct {
 }
 
 func newStore(p Plan, dst []byte) *store {
-	st := &store{outW: p.OutW, outH: p.OutH, ox0: p.ox0, ox1: p.ox1, oy0: p.oy0, oy1: p.oy1}
+	st := &store{lut: p.norm, outW: p.OutW, outH: p.OutH, ox0: p.ox0, ox1: p.ox1, oy0: p.oy0, oy1: p.oy1}
 	n := 4 * p.OutW * p.OutH
 	for c := range 3 {
 		st.planes[c] = dst[c*n : (c+1)*n : (c+1)*n]
-		// Rounded after every operation, as torch does (see ToCHW).
-		for v := range 256 {
-			x := float32(float32(v) / 255)
-			x = float32(x - p.t.Mean[c])
-			st.lut[c][v] = math.Float32bits(float32(x / p.t.Std[c]))
-		}
 	}
 	return st
 }
@@ -219,8 +224,9 @@ func (st *store) row(y int, rgb []uint8) {
 	}
 }
 
-// row2 is row for the two-tap vertical pass (every enlargement): the
-// resampled pixel goes straight to the planes, without an RGB row between.
+// row2 is row for the two-tap vertical pass (every enlargement) of an exact
+// kernel: the resampled pixel goes straight to the planes, without an RGB
+// row between, and needs no clipping.
 func (st *store) row2(y int, r0, r1 []uint8, c0, c1 int32) {
 	n := st.ox1 - st.ox0
 	off := 4 * (y*st.outW + st.ox0)
@@ -232,9 +238,9 @@ func (st *store) row2(y int, r0, r1 []uint8, c0, c1 int32) {
 	for x := 0; x < n; x++ {
 		p0 := r0[3*x : 3*x+3 : 3*x+3]
 		p1 := r1[3*x : 3*x+3 : 3*x+3]
-		binary.LittleEndian.PutUint32(r[4*x:], lr[clip8(half+int32(p0[0])*c0+int32(p1[0])*c1)])
-		binary.LittleEndian.PutUint32(g[4*x:], lg[clip8(half+int32(p0[1])*c0+int32(p1[1])*c1)])
-		binary.LittleEndian.PutUint32(b[4*x:], lb[clip8(half+int32(p0[2])*c0+int32(p1[2])*c1)])
+		binary.LittleEndian.PutUint32(r[4*x:], lr[uint8((half+int32(p0[0])*c0+int32(p1[0])*c1)>>precisionBits)])
+		binary.LittleEndian.PutUint32(g[4*x:], lg[uint8((half+int32(p0[1])*c0+int32(p1[1])*c1)>>precisionBits)])
+		binary.LittleEndian.PutUint32(b[4*x:], lb[uint8((half+int32(p0[2])*c0+int32(p1[2])*c1)>>precisionBits)])
 	}
 }
 
@@ -247,10 +253,9 @@ func (p Plan) resample(img *source, st *store) {
 	rx0, ry0 := p.rx0, p.ry0
 	// Input rows the vertical pass reads: [iy0, iy1).
 	iy0, iy1 := ry0, ry0+m
-	var kv kernel
-	vertical := p.rh != p.inH
+	kv := p.kv
+	vertical := kv != nil
 	if vertical {
-		kv = newKernel(p.inH, p.rh)
 		iy0, iy1 = kv.start[ry0], kv.start[ry0]+kv.taps
 		for y := ry0; y < ry0+m; y++ {
 			iy0 = min(iy0, kv.start[y])
@@ -262,9 +267,11 @@ func (p Plan) resample(img *source, st *store) {
 	rowLen := 3 * n
 	mid := getBuf((iy1 - iy0) * rowLen) // every byte is written below
 	defer putBuf(mid)
-	if p.rw != p.inW {
-		kh := newKernel(p.inW, p.rw)
-		sub := kernel{start: kh.start[rx0 : rx0+n], w: kh.w[rx0*kh.taps : (rx0+n)*kh.taps], taps: kh.taps}
+	if kh := p.kh; kh != nil {
+		sub := kernel{start: kh.start[rx0 : rx0+n], w: kh.w[rx0*kh.taps : (rx0+n)*kh.taps], taps: kh.taps, exact: kh.exact}
+		if kh.packed != nil {
+			sub.packed = kh.packed[rx0 : rx0+n]
+		}
 		// The input columns these outputs read: [ix0, ix1).
 		ix0, ix1 := sub.start[0], sub.start[0]+sub.taps
 		for _, s := range sub.start {
@@ -273,8 +280,8 @@ func (p Plan) resample(img *source, st *store) {
 		for y := iy0; y < iy1; y++ {
 			src := img.row(y, ix0, ix1)
 			dst := mid[(y-iy0)*rowLen : (y-iy0+1)*rowLen]
-			if sub.taps == 2 {
-				resizeRow2(dst, src, sub)
+			if sub.packed != nil {
+				resizeRow2(dst, src, sub.packed)
 			} else {
 				resizeRowN(dst, src, sub)
 			}
@@ -298,7 +305,7 @@ func (p Plan) resample(img *source, st *store) {
 		ry := ry0 + y
 		s := kv.start[ry]
 		ws := kv.w[ry*t : ry*t+t]
-		if t == 2 {
+		if t == 2 && kv.exact {
 			st.row2(p.oy0+y, midRow(s), midRow(s+1), ws[0], ws[1])
 			continue
 		}

@@ -24,10 +24,10 @@ func Resize(img RGB, w, h int) (RGB, error) {
 	}
 	out := img
 	if w != img.W {
-		out = resizeH(out, w, newKernel(img.W, w))
+		out = resizeH(out, w, *cachedKernel(img.W, w))
 	}
 	if h != img.H {
-		out = resizeV(out, h, newKernel(img.H, h))
+		out = resizeV(out, h, *cachedKernel(img.H, h))
 	}
 	if w == img.W && h == img.H {
 		out.Pix = append([]uint8(nil), img.Pix...) // a copy, like PIL's
@@ -52,7 +52,24 @@ type kernel struct {
 	start []int   // first input index, per output
 	w     []int32 // taps weights per output
 	taps  int
+	// exact: no weight is negative and no output's weights sum to more
+	// than 255·sum + half < 256<<precisionBits, so every pass's sum already
+	// lies in [0, 256<<precisionBits) and clip8 is a plain shift. True for
+	// the triangle (its weights round to at most taps/2 over 1<<precisionBits
+	// in total); the 2-tap loops, which skip clipping, require it.
+	exact bool
+	// packed is a 2-tap exact kernel for resizeRow2: per output, the
+	// first input sample's byte offset in an RGB row (bits 0–17) and the
+	// two weights (bits 18–40 and 41–63; exact weights are below 1<<23).
+	// One load per output instead of three leaves the loop registers
+	// enough to keep everything in them. Nil for other kernels.
+	packed []uint64
 }
+
+const (
+	packOffBits = 18 // 3·MaxSide < 1<<18
+	packWBits   = 23
+)
 
 // newKernel computes the triangle-filter weights for resampling in samples to
 // out samples. The float64 arithmetic follows Pillow's order of operations so
@@ -108,7 +125,7 @@ func newKernel(in, out int) kernel {
 		los[o], ns[o] = lo, len(row)
 		taps = max(taps, len(row))
 	}
-	k := kernel{start: make([]int, out), w: make([]int32, out*taps), taps: taps}
+	k := kernel{start: make([]int, out), w: make([]int32, out*taps), taps: taps, exact: true}
 	for o := 0; o < out; o++ {
 		// Shift the run left if it would end past the last input: lo+n ≤ in
 		// and n ≤ taps ≤ in, so start ≥ 0, start+taps ≤ in, and the weights
@@ -116,6 +133,22 @@ func newKernel(in, out int) kernel {
 		start := min(los[o], in-taps)
 		copy(k.w[o*taps+los[o]-start:], fixed[o*size:o*size+ns[o]])
 		k.start[o] = start
+		sum := int64(0)
+		for _, w := range fixed[o*size : o*size+ns[o]] {
+			sum += int64(w)
+			if w < 0 {
+				k.exact = false
+			}
+		}
+		if 255*sum+half >= 256<<precisionBits {
+			k.exact = false
+		}
+	}
+	if taps == 2 && k.exact && 3*in < 1<<packOffBits {
+		k.packed = make([]uint64, out)
+		for o, s := range k.start {
+			k.packed[o] = uint64(3*s) | uint64(k.w[2*o])<<packOffBits | uint64(k.w[2*o+1])<<(packOffBits+packWBits)
+		}
 	}
 	return k
 }
@@ -160,8 +193,8 @@ func resizeH(img RGB, w int, k kernel) RGB {
 	for y := 0; y < img.H; y++ {
 		src := img.Pix[y*img.W*3 : (y+1)*img.W*3]
 		dst := out.Pix[y*w*3 : (y+1)*w*3]
-		if k.taps == 2 {
-			resizeRow2(dst, src, k)
+		if k.packed != nil {
+			resizeRow2(dst, src, k.packed)
 		} else {
 			resizeRowN(dst, src, k)
 		}
@@ -192,18 +225,20 @@ func resizeRowN(dst, src []uint8, k kernel) {
 	}
 }
 
-// resizeRow2 is resizeH's inner loop for two taps (every enlargement).
-func resizeRow2(dst, src []uint8, k kernel) {
-	ws := k.w[:2*len(k.start)]
-	for x, s := range k.start {
-		if 3*x+2 >= len(dst) || 2*x+1 >= len(ws) {
+// resizeRow2 is resizeH's inner loop for two taps (every enlargement), for
+// an exact kernel (no clipping), from its packed form k.packed.
+func resizeRow2(dst, src []uint8, packed []uint64) {
+	for x, r := range packed {
+		s := int(r & (1<<packOffBits - 1))
+		c0, c1 := int32(r>>packOffBits&(1<<packWBits-1)), int32(r>>(packOffBits+packWBits))
+		if s+6 > len(src) || 3*x+3 > len(dst) {
 			return // never; lets the compiler drop bounds checks
 		}
-		p := src[3*s : 3*s+6 : 3*s+6]
-		c0, c1 := ws[2*x], ws[2*x+1]
-		dst[3*x] = clip8(half + int32(p[0])*c0 + int32(p[3])*c1)
-		dst[3*x+1] = clip8(half + int32(p[1])*c0 + int32(p[4])*c1)
-		dst[3*x+2] = clip8(half + int32(p[2])*c0 + int32(p[5])*c1)
+		p := src[s : s+6 : s+6]
+		d := dst[3*x : 3*x+3 : 3*x+3]
+		d[0] = uint8((half + int32(p[0])*c0 + int32(p[3])*c1) >> precisionBits)
+		d[1] = uint8((half + int32(p[1])*c0 + int32(p[4])*c1) >> precisionBits)
+		d[2] = uint8((half + int32(p[2])*c0 + int32(p[5])*c1) >> precisionBits)
 	}
 }
 
@@ -221,11 +256,11 @@ func resizeV(img RGB, h int, k kernel) RGB {
 		s := k.start[y]
 		ws := k.w[y*t : y*t+t]
 		dst := out.Pix[y*stride : (y+1)*stride : (y+1)*stride]
-		if t == 2 && len(ws) == 2 {
+		if t == 2 && len(ws) == 2 && k.exact {
 			r0, r1 := row(s)[:len(dst)], row(s + 1)[:len(dst)]
 			c0, c1 := ws[0], ws[1]
 			for j := range dst {
-				dst[j] = clip8(half + int32(r0[j])*c0 + int32(r1[j])*c1)
+				dst[j] = uint8((half + int32(r0[j])*c0 + int32(r1[j])*c1) >> precisionBits)
 			}
 			continue
 		}

@@ -1,0 +1,83 @@
+package imageops
+
+// pairTable resolves the next huffBits bits of a literal/length code into
+// up to two literals at once: PNG image data is mostly literals with short
+// codes, and each lookup waits for the one before, so two per lookup nearly
+// halves the chain. A literal entry stores two bytes and says how many of
+// them count, so the decoder stores both and advances by the count without
+// branching on it (the spare byte is overwritten by what follows).
+//
+// Entry: bits 0–3 the bits consumed, bits 4–7 zero (so that the entry
+// itself is the shift count: x86 uses its low 6 bits, one step less on the
+// chain from one lookup to the next); for literals, bit 31 set, bits 8–15
+// and 16–23 the literals, bits 24–25 how many (1 or 2), bits 26–29 the
+// first literal's code length; otherwise bit 31 clear and bits 8–16 the
+// symbol (end of block or a length). 0 sends the decoder to slowSym.
+type pairTable [1 << huffBits]uint32
+
+const pairLiteral = 1 << 31
+
+// pairScratch is build's table of second codes.
+type pairScratch [1 << (huffBits - 1)]uint32
+
+// build fills p for the literal/length code h (as made by huffman.build).
+//
+// Entry by entry, each would need two lookups and a choice between one and
+// two literals; it is built instead code by code, in ascending order of
+// the room a first code leaves (huffBits minus its length, R). second holds,
+// for the next R bits, the literal a code of at most R bits decodes to
+// there (symbol<<16 | 1<<24 | length: added to a one-literal entry it makes
+// the two-literal one) or 0. second grows with R like huffman.build's table:
+// doubled (codes up to R−1 bits repeat with that period), then the R-bit
+// codes placed. A first code of length n (R = huffBits − n) then owns the
+// entries whose low n bits are its reversal, and entry j of second gives
+// the rest: 2^R stores of a sum each, for every code, 1<<huffBits in all.
+func (p *pairTable) build(h *huffman, second *pairScratch) {
+	if h.incomplete {
+		clear(p[:]) // what no code covers fails
+	}
+	// Where each length's codes start, in h.symbols and as canonical codes.
+	var index, first [maxCodeLen + 2]int
+	code := 0
+	for l := 1; l <= maxCodeLen; l++ {
+		index[l+1] = index[l] + int(h.count[l])
+		first[l] = code
+		code = (code + int(h.count[l])) << 1
+	}
+	second[0] = 0
+	for room := 0; room < huffBits; room++ {
+		if room > 0 {
+			copy(second[1<<(room-1):1<<room], second[:1<<(room-1)])
+			for k := range int(h.count[room]) {
+				e := uint32(0)
+				if s := uint32(h.symbols[index[room]+k]); s < 256 {
+					e = s<<16 | 1<<24 | uint32(room)
+				}
+				second[reverseBits(first[room]+k, room)] = e
+			}
+		}
+		n := huffBits - room
+		for k := range int(h.count[n]) {
+			s := uint32(h.symbols[index[n]+k])
+			r := reverseBits(first[n]+k, n)
+			if s >= 256 {
+				e := s<<8 | uint32(n)
+				for j := r; j < len(p); j += 1 << n {
+					p[j] = e
+				}
+				continue
+			}
+			base := uint32(n)<<26 | 1<<24 | s<<8 | pairLiteral | uint32(n)
+			for j, sec := range second[:1<<room] {
+				p[r|j<<n] = base + sec
+			}
+		}
+	}
+	// Codes longer than huffBits: their first huffBits bits send the
+	// decoder to slowSym.
+	for l := huffBits + 1; l <= maxCodeLen; l++ {
+		for k := range int(h.count[l]) {
+			p[reverseBits((first[l]+k)>>(l-huffBits), huffBits)] = 0
+		}
+	}
+}
