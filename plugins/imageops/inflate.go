@@ -520,7 +520,14 @@ func decodeBlock(in, out []byte, bits uint64, nb uint, pos, op int, lit *huffman
 			return 0, 0, 0, 0, false
 		}
 		src := op - distance
-		if distance >= length {
+		if distance >= 8 && length <= 32 && len(out)-op >= 40 {
+			// Short matches dominate noisy images: copy 8-byte words, which
+			// may write up to 7 bytes past the match (decoded over later).
+			// distance ≥ 8 means every word read was written before.
+			for i := 0; i < length; i += 8 {
+				binary.LittleEndian.PutUint64(out[op+i:], binary.LittleEndian.Uint64(out[src+i:]))
+			}
+		} else if distance >= length {
 			copy(out[op:op+length], out[src:src+length])
 		} else {
 			// Overlapping: the copy repeats the last distance bytes. Each
