@@ -15,12 +15,11 @@ func exportAlloc(size int32) uint32 {
 	if size < 0 || size > maxAlloc {
 		return 0
 	}
-	// A zero-size request still gets a distinct, non-zero address.
-	return pin(make([]byte, max(size, 1)))
+	return hostBuffers.alloc(int(size))
 }
 
 //go:wasmexport gonyx_free
-func exportFree(ptr, size uint32) { delete(live, ptr) }
+func exportFree(ptr, size uint32) { hostBuffers.free(ptr) }
 
 //go:wasmexport gonyx_describe
 func exportDescribe() uint64 { return result(describe()) }
