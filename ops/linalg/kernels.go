@@ -32,6 +32,11 @@ var kernelsByLevel = [cpu.AVX512 + 1]*skernel{
 // (stride ld) to dst contiguously; the caller has checked both bounds.
 var copyRowsAsm func(dst, src []float32, ld, rows, nr int)
 
+// packA12Asm, when set, packs 8·blocks depth steps of 12 rows of A
+// (src[r*lda+p], scaled by alpha) into a 12-row panel; the caller has
+// checked both bounds.
+var packA12Asm func(panel, src []float32, lda, blocks int, alpha float32)
+
 // active is the kernel family new products and packs use: the best one at
 // or below cpu.Active. Tests switch it with setLevel.
 var active = kernelFor(cpu.Active)

@@ -16,6 +16,9 @@ func init() {
 				copyRows16(&dst[0], &src[0], ld, rows)
 			}
 		}
+		packA12Asm = func(panel, src []float32, lda, blocks int, alpha float32) {
+			packA12(&panel[0], &src[0], lda, blocks, alpha)
+		}
 	}
 }
 

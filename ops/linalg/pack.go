@@ -18,7 +18,13 @@ func packARows12(panel, a []float32, off, lda, kc int, alpha float32) {
 	r10 := a[off+10*lda : off+10*lda+kc]
 	r11 := a[off+11*lda : off+11*lda+kc]
 	panel = panel[:12*kc]
-	for p := 0; p < kc; p++ {
+	p0 := 0
+	if packA12Asm != nil && kc >= 8 {
+		// Rows r0..r11 are sliced above, so the assembly stays inside a.
+		p0 = kc &^ 7
+		packA12Asm(panel, a[off:], lda, p0/8, alpha)
+	}
+	for p := p0; p < kc; p++ {
 		d := panel[p*12 : p*12+12 : p*12+12]
 		d[0], d[1], d[2], d[3] = r0[p]*alpha, r1[p]*alpha, r2[p]*alpha, r3[p]*alpha
 		d[4], d[5], d[6], d[7] = r4[p]*alpha, r5[p]*alpha, r6[p]*alpha, r7[p]*alpha

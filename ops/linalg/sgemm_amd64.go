@@ -64,6 +64,9 @@ func copyRows16(dst, src *float32, ld, rows int)
 //go:noescape
 func copyRows32(dst, src *float32, ld, rows int)
 
+//go:noescape
+func packA12(dst, src *float32, lda, blocks int, alpha float32)
+
 func peakFMA512(n int)
 
 func peakFMA256(n int)

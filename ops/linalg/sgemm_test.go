@@ -448,3 +448,95 @@ func TestEpilogueChecks(t *testing.T) {
 		}()
 	}
 }
+
+// TestPackA32 compares A packing (the 12-row assembly transpose and its Go
+// tails included) with the panel layout written out directly: element
+// (r, p) of panel i at panel[i*kc*mr + p*mr + r] = alpha·A(i*mr+r, p0+p),
+// zero past the last row.
+func TestPackA32(t *testing.T) {
+	forLevels(t, func(t *testing.T) {
+		mr := active.mr
+		rng := rand.New(rand.NewSource(3))
+		for _, kc := range []int{1, 7, 8, 9, 16, 23, 64, 257} {
+			for _, mc := range []int{mr, 2*mr + 5} {
+				for _, alpha := range []float32{1, -0.75} {
+					lda, i0, p0 := kc+13, 3, 5
+					a := make([]float32, (i0+mc)*lda+p0+kc)
+					for i := range a {
+						a[i] = rng.Float32()*2 - 1
+					}
+					panels := ceilDiv(mc, mr)
+					got := make([]float32, panels*kc*mr)
+					for i := range got {
+						got[i] = float32(math.NaN()) // every element must be written
+					}
+					packA32(got, a, lda, false, alpha, mr, i0, mc, p0, kc)
+					for i := 0; i < panels; i++ {
+						for p := 0; p < kc; p++ {
+							for r := 0; r < mr; r++ {
+								var want float32
+								if row := i*mr + r; row < mc {
+									want = a[(i0+row)*lda+p0+p] * alpha
+								}
+								if g := got[i*kc*mr+p*mr+r]; g != want {
+									t.Fatalf("kc=%d mc=%d alpha=%v: panel %d (%d,%d) = %v, want %v", kc, mc, alpha, i, r, p, g, want)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestPackB32 compares B packing (the full-panel copy, in assembly and in
+// Go, and the partial last panel) with the panel layout written out
+// directly: element (p, c) of panel q at panel[q*kc*nr + p*nr + c] =
+// alpha·B(p0+p, j0+q*nr+c), zero past the last column.
+func TestPackB32(t *testing.T) {
+	asm := copyRowsAsm
+	defer func() { copyRowsAsm = asm }()
+	rng := rand.New(rand.NewSource(4))
+	for _, withAsm := range []bool{true, false} {
+		if withAsm && asm == nil {
+			continue // no assembly in this build: the Go copy below
+		}
+		copyRowsAsm = nil
+		if withAsm {
+			copyRowsAsm = asm
+		}
+		for _, nr := range []int{16, 32} {
+			for _, kc := range []int{1, 5, 64} {
+				for _, nc := range []int{3, nr, 3*nr + 7, 4 * nr} {
+					for _, alpha := range []float32{1, 0.5} {
+						ldb, p0, j0 := nc+9, 2, 5
+						b := make([]float32, (p0+kc)*ldb)
+						for i := range b {
+							b[i] = rng.Float32()
+						}
+						panels := ceilDiv(nc, nr)
+						got := make([]float32, panels*kc*nr)
+						for i := range got {
+							got[i] = float32(math.NaN())
+						}
+						packB32(got, b, ldb, false, alpha, nr, p0, kc, j0, nc)
+						for q := 0; q < panels; q++ {
+							for p := 0; p < kc; p++ {
+								for c := 0; c < nr; c++ {
+									var want float32
+									if col := q*nr + c; col < nc {
+										want = b[(p0+p)*ldb+j0+col] * alpha
+									}
+									if g := got[q*kc*nr+p*nr+c]; g != want {
+										t.Fatalf("asm=%v nr=%d kc=%d nc=%d alpha=%v: panel %d (%d,%d) = %v, want %v", withAsm, nr, kc, nc, alpha, q, p, c, g, want)
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
