@@ -49,7 +49,14 @@ func cachedKernel(in, out int) *kernel {
 // normTable maps a byte of channel c to the float32 bits of
 // (v/255 − mean[c]) / std[c], rounded after every operation as torch does
 // (see ToCHW).
-type normTable [3][256]uint32
+type normTable struct {
+	bits [3][256]uint32 // first: vRow2AVX2 gathers from it
+	// div is, per channel, mean, std and 1/std, eight copies of each, for
+	// vRow2DivAVX2, which computes the table's values with FMAs instead of
+	// looking them up; divOK says it gets all 256 of them exactly.
+	div   [3][3][8]float32
+	divOK bool
+}
 
 var normCache cache[[6]uint32, *normTable]
 
@@ -61,14 +68,18 @@ func cachedNorm(mean, std [3]float32) *normTable {
 		key[c], key[3+c] = math.Float32bits(mean[c]), math.Float32bits(std[c])
 	}
 	return normCache.get(key, func() *normTable {
-		var t normTable
+		t := new(normTable)
 		for c := range 3 {
 			for v := range 256 {
 				x := float32(float32(v) / 255)
 				x = float32(x - mean[c])
-				t[c][v] = math.Float32bits(float32(x / std[c]))
+				t.bits[c][v] = math.Float32bits(float32(x / std[c]))
+			}
+			for i := range 8 {
+				t.div[c][0][i], t.div[c][1][i], t.div[c][2][i] = mean[c], std[c], 1/std[c]
 			}
 		}
-		return &t
+		t.divOK = divMatchesTable(t)
+		return t
 	})
 }

@@ -186,7 +186,7 @@ func newStore(p Plan, dst []byte) *store {
 // show: torchvision pads with zeros before normalising.
 func (st *store) fillPadding() {
 	for c := range 3 {
-		v := st.lut[c][0]
+		v := st.lut.bits[c][0]
 		plane := st.planes[c]
 		for y := range st.outH {
 			row := plane[4*y*st.outW : 4*(y+1)*st.outW]
@@ -215,7 +215,7 @@ func (st *store) row(y int, rgb []uint8) {
 	g := st.planes[1][off : off+4*n]
 	b := st.planes[2][off : off+4*n]
 	rgb = rgb[:3*n]
-	lr, lg, lb := &st.lut[0], &st.lut[1], &st.lut[2]
+	lr, lg, lb := &st.lut.bits[0], &st.lut.bits[1], &st.lut.bits[2]
 	for x := 0; x < n; x++ {
 		p := rgb[3*x : 3*x+3 : 3*x+3]
 		binary.LittleEndian.PutUint32(r[4*x:], lr[p[0]])
@@ -226,7 +226,8 @@ func (st *store) row(y int, rgb []uint8) {
 
 // row2 is row for the two-tap vertical pass (every enlargement) of an exact
 // kernel: the resampled pixel goes straight to the planes, without an RGB
-// row between, and needs no clipping.
+// row between, and needs no clipping. AVX2 does eight pixels at a time
+// when the CPU has it; Go does the rest.
 func (st *store) row2(y int, r0, r1 []uint8, c0, c1 int32) {
 	n := st.ox1 - st.ox0
 	off := 4 * (y*st.outW + st.ox0)
@@ -234,7 +235,25 @@ func (st *store) row2(y int, r0, r1 []uint8, c0, c1 int32) {
 	g := st.planes[1][off : off+4*n]
 	b := st.planes[2][off : off+4*n]
 	r0, r1 = r0[:3*n], r1[:3*n]
-	lr, lg, lb := &st.lut[0], &st.lut[1], &st.lut[2]
+	x := 0
+	if useAVX2 && n >= 8 {
+		groups := n / 8
+		if st.lut.divOK {
+			vRow2DivAVX2(&r[0], &g[0], &b[0], &r0[0], &r1[0], c0, c1, st.lut, groups)
+		} else {
+			vRow2AVX2(&r[0], &g[0], &b[0], &r0[0], &r1[0], c0, c1, st.lut, groups)
+		}
+		x = 8 * groups
+	}
+	row2Go(r[4*x:], g[4*x:], b[4*x:], r0[3*x:], r1[3*x:], c0, c1, st.lut)
+}
+
+// row2Go is row2's loop over the len(r)/4 pixels of r0 and r1, in Go.
+func row2Go(r, g, b []byte, r0, r1 []uint8, c0, c1 int32, lut *normTable) {
+	n := len(r) / 4
+	r0, r1 = r0[:3*n], r1[:3*n]
+	g, b = g[:4*n], b[:4*n]
+	lr, lg, lb := &lut.bits[0], &lut.bits[1], &lut.bits[2]
 	for x := 0; x < n; x++ {
 		p0 := r0[3*x : 3*x+3 : 3*x+3]
 		p1 := r1[3*x : 3*x+3 : 3*x+3]
@@ -271,6 +290,9 @@ func (p Plan) resample(img *source, st *store) {
 		sub := kernel{start: kh.start[rx0 : rx0+n], w: kh.w[rx0*kh.taps : (rx0+n)*kh.taps], taps: kh.taps, exact: kh.exact}
 		if kh.packed != nil {
 			sub.packed = kh.packed[rx0 : rx0+n]
+			sub.vecOff, sub.vecW0, sub.vecW1 = kh.vecOff[rx0:rx0+n], kh.vecW0[rx0:rx0+n], kh.vecW1[rx0:rx0+n]
+			sub.maxOff = kh.maxOff // an upper bound for the slice's offsets
+			sub.unitSteps = kh.unitSteps
 		}
 		// The input columns these outputs read: [ix0, ix1).
 		ix0, ix1 := sub.start[0], sub.start[0]+sub.taps
@@ -281,7 +303,7 @@ func (p Plan) resample(img *source, st *store) {
 			src := img.row(y, ix0, ix1)
 			dst := mid[(y-iy0)*rowLen : (y-iy0+1)*rowLen]
 			if sub.packed != nil {
-				resizeRow2(dst, src, sub.packed)
+				resizeRow2Fast(dst, src, &sub)
 			} else {
 				resizeRowN(dst, src, sub)
 			}
@@ -298,9 +320,9 @@ func (p Plan) resample(img *source, st *store) {
 		}
 		return
 	}
-	out := make([]uint8, rowLen)
-	acc := make([]int32, rowLen)
 	t := kv.taps
+	var out []uint8 // made when a row needs them (not two taps)
+	var acc []int32
 	for y := 0; y < m; y++ {
 		ry := ry0 + y
 		s := kv.start[ry]
@@ -308,6 +330,9 @@ func (p Plan) resample(img *source, st *store) {
 		if t == 2 && kv.exact {
 			st.row2(p.oy0+y, midRow(s), midRow(s+1), ws[0], ws[1])
 			continue
+		}
+		if acc == nil {
+			out, acc = make([]uint8, rowLen), make([]int32, rowLen)
 		}
 		for j := range acc {
 			acc[j] = half

@@ -64,6 +64,16 @@ type kernel struct {
 	// One load per output instead of three leaves the loop registers
 	// enough to keep everything in them. Nil for other kernels.
 	packed []uint64
+	// vecOff, vecW0 and vecW1 are packed again as three arrays, what the
+	// AVX2 pass loads eight at a time: the byte offset and the two weights.
+	// maxOff is the largest offset (the last byte any output reads is
+	// maxOff+5), which the pass checks against the row once.
+	vecOff, vecW0, vecW1 []int32
+	maxOff               int
+	// unitSteps: each output starts at the previous one's start or the
+	// sample after (true when enlarging), which the gather-free AVX2 pass
+	// needs.
+	unitSteps bool
 }
 
 const (
@@ -146,8 +156,17 @@ func newKernel(in, out int) kernel {
 	}
 	if taps == 2 && k.exact && 3*in < 1<<packOffBits {
 		k.packed = make([]uint64, out)
+		k.vecOff, k.vecW0, k.vecW1 = make([]int32, out), make([]int32, out), make([]int32, out)
 		for o, s := range k.start {
 			k.packed[o] = uint64(3*s) | uint64(k.w[2*o])<<packOffBits | uint64(k.w[2*o+1])<<(packOffBits+packWBits)
+			k.vecOff[o], k.vecW0[o], k.vecW1[o] = int32(3*s), k.w[2*o], k.w[2*o+1]
+			k.maxOff = max(k.maxOff, 3*s)
+		}
+		k.unitSteps = true
+		for o := 1; o < out; o++ {
+			if d := k.start[o] - k.start[o-1]; d < 0 || d > 1 {
+				k.unitSteps = false
+			}
 		}
 	}
 	return k
@@ -194,7 +213,7 @@ func resizeH(img RGB, w int, k kernel) RGB {
 		src := img.Pix[y*img.W*3 : (y+1)*img.W*3]
 		dst := out.Pix[y*w*3 : (y+1)*w*3]
 		if k.packed != nil {
-			resizeRow2(dst, src, k.packed)
+			resizeRow2Fast(dst, src, &k)
 		} else {
 			resizeRowN(dst, src, k)
 		}
@@ -223,6 +242,35 @@ func resizeRowN(dst, src []uint8, k kernel) {
 		}
 		dst[3*x], dst[3*x+1], dst[3*x+2] = clip8(r), clip8(g), clip8(b)
 	}
+}
+
+// resizeRow2Fast is resizeRow2 for the packed kernel k, in AVX2 when the
+// CPU has it, eight outputs at a time, the rest in Go.
+func resizeRow2Fast(dst, src []uint8, k *kernel) {
+	n := len(k.packed)
+	done := 0
+	if useAVX2 && n >= 8 && len(k.vecOff) == n && len(k.vecW0) == n && len(k.vecW1) == n &&
+		k.maxOff+6 <= len(src) && 3*n <= len(dst) {
+		groups := n / 8
+		if k.unitSteps {
+			// Its 16-byte loads may pass the row's end in the last groups:
+			// those are left to the gathers. Offsets only grow, so the
+			// last group's second load bounds every other one.
+			steps := groups
+			for steps > 0 && int(k.vecOff[8*steps-4])+16 > len(src) {
+				steps--
+			}
+			if steps > 0 {
+				hRow2StepAVX2(&dst[0], &src[0], &k.vecOff[0], &k.vecW0[0], &k.vecW1[0], steps)
+				done = 8 * steps
+			}
+		}
+		if rest := groups - done/8; rest > 0 {
+			hRow2AVX2(&dst[3*done], &src[0], &k.vecOff[done], &k.vecW0[done], &k.vecW1[done], rest)
+			done = 8 * groups
+		}
+	}
+	resizeRow2(dst[3*done:], src, k.packed[done:])
 }
 
 // resizeRow2 is resizeH's inner loop for two taps (every enlargement), for
