@@ -145,14 +145,21 @@ type inflater struct {
 	nb   uint   // how many
 	out  []byte
 	op   int
-	lit  huffman
-	dist huffman
-	// pairs is lit's pairTable; fixedPairs the fixed code's.
-	pairs       pairTable
+	// dyn is the current dynamic block's code.
+	dyn         codes
 	pairScratch pairScratch
 }
 
-var fixedPairs pairTable
+// codes is a block's literal/length and distance codes, with their packed
+// tables (which decodeBlock's fast paths read; the codes themselves serve
+// the rare long codes); fixedCodes is the fixed code's.
+type codes struct {
+	pairs     pairTable
+	dists     distTable
+	lit, dist huffman
+}
+
+var fixedCodes codes
 
 // inflaters are reused: an inflater's code tables are tens of kilobytes,
 // which would otherwise be allocated and cleared for every image.
@@ -230,8 +237,6 @@ var (
 	clOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
 )
 
-var fixedLit, fixedDist huffman
-
 func init() {
 	var l [288]uint8
 	for i := range l {
@@ -246,15 +251,16 @@ func init() {
 			l[i] = 8
 		}
 	}
-	fixedLit.build(l[:])
+	fixedCodes.lit.build(l[:])
 	// 32 five-bit codes; symbols 30 and 31 decode and are then refused, as
 	// compress/flate refuses them.
 	var d [32]uint8
 	for i := range d {
 		d[i] = 5
 	}
-	fixedDist.build(d[:])
-	fixedPairs.build(&fixedLit, new(pairScratch))
+	fixedCodes.dist.build(d[:])
+	fixedCodes.pairs.build(&fixedCodes.lit, new(pairScratch))
+	fixedCodes.dists.build(&fixedCodes.dist)
 }
 
 // inflate decodes a raw DEFLATE stream from in[:n] into out, which it must
@@ -281,11 +287,12 @@ func inflate(in []byte, n int, out []byte) (int, error) {
 		case 0:
 			err = f.stored()
 		case 1:
-			err = f.block(&fixedLit, &fixedPairs, &fixedDist)
+			err = f.block(&fixedCodes)
 		case 2:
 			if err = f.dynamicCodes(); err == nil {
-				f.pairs.build(&f.lit, &f.pairScratch)
-				err = f.block(&f.lit, &f.pairs, &f.dist)
+				f.dyn.pairs.build(&f.dyn.lit, &f.pairScratch)
+				f.dyn.dists.build(&f.dyn.dist)
+				err = f.block(&f.dyn)
 			}
 		default:
 			err = errInflate
@@ -326,7 +333,8 @@ func (f *inflater) stored() error {
 	return nil
 }
 
-// dynamicCodes reads a dynamic block's code definitions into f.lit, f.dist.
+// dynamicCodes reads a dynamic block's code definitions into f.dyn.lit and
+// f.dyn.dist.
 func (f *inflater) dynamicCodes() error {
 	if !f.refill() {
 		return errInflate
@@ -387,16 +395,16 @@ func (f *inflater) dynamicCodes() error {
 	if lengths[256] == 0 { // no end-of-block code: compress/flate refuses too
 		return errInflate
 	}
-	if !f.lit.build(lengths[:nlit]) || !f.dist.build(lengths[nlit:n]) {
+	if !f.dyn.lit.build(lengths[:nlit]) || !f.dyn.dist.build(lengths[nlit:n]) {
 		return errInflate
 	}
 	return nil
 }
 
 // block decodes compressed data up to the end-of-block code.
-func (f *inflater) block(lit *huffman, pairs *pairTable, dist *huffman) error {
+func (f *inflater) block(c *codes) error {
 	var ok bool
-	f.bits, f.nb, f.pos, f.op, ok = decodeBlock(f.in, f.out, f.bits, f.nb, f.pos, f.op, lit, pairs, dist)
+	f.bits, f.nb, f.pos, f.op, ok = decodeBlock(f.in, f.out, f.bits, f.nb, f.pos, f.op, c)
 	if !ok {
 		return errInflate
 	}
@@ -407,48 +415,58 @@ func (f *inflater) block(lit *huffman, pairs *pairTable, dist *huffman) error {
 // and results rather than in f or in variables a deferred closure saves:
 // either would keep it in memory, and every step of the loop would wait on
 // a store and a load. On failure the state returned is meaningless.
-func decodeBlock(in, out []byte, bits uint64, nb uint, pos, op int, lit *huffman, pairs *pairTable, dist *huffman) (uint64, uint, int, int, bool) {
+func decodeBlock(in, out []byte, bits uint64, nb uint, pos, op int, c *codes) (uint64, uint, int, int, bool) {
 	const mask = 1<<huffBits - 1
 	for {
 		if pos+8 > len(in) {
 			return 0, 0, 0, 0, false
 		}
+		// Only nb's low six bits count (the literal steps below subtract
+		// whole entries, whose low byte is the bits consumed): masking
+		// them also tells the compiler the shift is below 64, which it
+		// would otherwise guard.
+		nb &= 63
 		bits |= binary.LittleEndian.Uint64(in[pos:]) << nb
 		pos += int(63-nb) >> 3
 		nb |= 56
 		var e uint32
-		if op+6 <= len(out) {
+		if len(out)-op >= 8 {
 			// Up to three literal entries (≤ huffBits = 12 bits each) from
-			// the 56 bits loaded, each storing two bytes (room for six),
-			// leaving ≥ 20 bits for whatever ends the run.
-			e = pairs[bits&mask]
+			// the 56 bits loaded, each storing two bytes, leaving ≥ 20 bits
+			// for whatever ends the run. The stores go to w, the next 8
+			// bytes of out: each entry advances by at most 3 (its count's
+			// two bits), so the third entry's bytes are at most at 6 and 7,
+			// which the compiler proves from the masks: no bounds checks.
+			w := (*[8]byte)(out[op:])
+			e = c.pairs[bits&mask]
 			if e&pairLiteral != 0 {
 				bits >>= e & 63
-				nb -= uint(e & 15)
-				out[op] = byte(e >> 8)
-				out[op+1] = byte(e >> 16)
-				op += int(e >> 24 & 3)
-				e = pairs[bits&mask]
-				if e&pairLiteral != 0 {
+				nb -= uint(e)
+				w[0], w[1] = byte(e>>8), byte(e>>16)
+				o1 := uint(e >> 24 & 3)
+				e = c.pairs[bits&mask]
+				if e&pairLiteral == 0 {
+					op += int(o1)
+				} else {
 					bits >>= e & 63
-					nb -= uint(e & 15)
-					out[op] = byte(e >> 8)
-					out[op+1] = byte(e >> 16)
-					op += int(e >> 24 & 3)
-					e = pairs[bits&mask]
-					if e&pairLiteral != 0 {
+					nb -= uint(e)
+					w[o1], w[o1+1] = byte(e>>8), byte(e>>16)
+					o2 := o1 + uint(e>>24&3)
+					e = c.pairs[bits&mask]
+					if e&pairLiteral == 0 {
+						op += int(o2)
+					} else {
 						bits >>= e & 63
-						nb -= uint(e & 15)
-						out[op] = byte(e >> 8)
-						out[op+1] = byte(e >> 16)
-						op += int(e >> 24 & 3)
+						nb -= uint(e)
+						w[o2], w[o2+1] = byte(e>>8), byte(e>>16)
+						op += int(o2 + uint(e>>24&3))
 						continue
 					}
 				}
 			}
 		} else {
 			// Near the end of the output: one literal at a time.
-			e = pairs[bits&mask]
+			e = c.pairs[bits&mask]
 			if e&pairLiteral != 0 {
 				if op >= len(out) {
 					return 0, 0, 0, 0, false // more data than the image holds
@@ -462,60 +480,73 @@ func decodeBlock(in, out []byte, bits uint64, nb uint, pos, op int, lit *huffman
 			}
 		}
 		// Not a literal in the table: a length, the end of the block or a
-		// code longer than huffBits. At least 20 bits are held.
-		s, n := int(e>>8)&0x1ff, uint(e&15)
-		if n == 0 {
-			if s, n = slowSym(lit, bits); n == 0 {
+		// code longer than huffBits. At least 20 bits are held: enough for
+		// any length code (≤ 15 bits) and its extra bits (≤ 5).
+		var length int
+		if e&pairLength != 0 {
+			// The entry holds the length's base, the code's length n and
+			// n plus the extra bits' count: the extra bits are the ones
+			// between n and that total.
+			total, n := uint(e&63), uint(e>>8&15)
+			length = int(e>>16&0x1ff) + int(bits&(1<<total-1)>>n)
+			bits >>= total
+			nb -= total
+		} else {
+			s, n := int(e>>8)&0x1ff, uint(e&15)
+			if n == 0 {
+				if s, n = slowSym(&c.lit, bits); n == 0 {
+					return 0, 0, 0, 0, false
+				}
+			}
+			bits >>= n
+			nb -= n
+			if s < 256 {
+				if op >= len(out) {
+					return 0, 0, 0, 0, false
+				}
+				out[op] = byte(s)
+				op++
+				continue
+			}
+			if s == 256 {
+				return bits, nb & 63, pos, op, true
+			}
+			s -= 257
+			if s >= len(lenBase) {
 				return 0, 0, 0, 0, false
 			}
+			eb := uint(lenExtra[s])
+			length = int(lenBase[s]) + int(bits&(1<<eb-1))
+			bits >>= eb
+			nb -= eb
 		}
-		bits >>= n
-		nb -= n
-		if s < 256 {
-			if op >= len(out) {
-				return 0, 0, 0, 0, false
-			}
-			out[op] = byte(s)
-			op++
-			continue
-		}
-		if s == 256 {
-			return bits, nb, pos, op, true
-		}
-		s -= 257
-		if s >= len(lenBase) {
+		// One refill for the distance: 56 bits cover its code (≤ 15) and
+		// extra bits (≤ 13).
+		if pos+8 > len(in) {
 			return 0, 0, 0, 0, false
 		}
-		if nb < 5+maxCodeLen {
-			if pos+8 > len(in) {
+		nb &= 63
+		bits |= binary.LittleEndian.Uint64(in[pos:]) << nb
+		pos += int(63-nb) >> 3
+		nb |= 56
+		var distance int
+		if d := c.dists[bits&(1<<distBits-1)]; d != 0 {
+			total, n := uint(d&63), uint(d>>8&15)
+			distance = int(d>>16) + int(bits&(1<<total-1)>>n)
+			bits >>= total
+			nb -= total
+		} else {
+			d, n := decodeSym(&c.dist, bits)
+			if n == 0 || d >= len(distBase) {
 				return 0, 0, 0, 0, false
 			}
-			bits |= binary.LittleEndian.Uint64(in[pos:]) << nb
-			pos += int(63-nb) >> 3
-			nb |= 56
+			bits >>= n
+			nb -= n
+			eb := uint(distExtr[d])
+			distance = int(distBase[d]) + int(bits&(1<<eb-1))
+			bits >>= eb
+			nb -= eb
 		}
-		eb := uint(lenExtra[s])
-		length := int(lenBase[s]) + int(bits&(1<<eb-1))
-		bits >>= eb
-		nb -= eb
-		d, n := decodeSym(dist, bits)
-		if n == 0 || d >= len(distBase) {
-			return 0, 0, 0, 0, false
-		}
-		bits >>= n
-		nb -= n
-		if nb < 13 {
-			if pos+8 > len(in) {
-				return 0, 0, 0, 0, false
-			}
-			bits |= binary.LittleEndian.Uint64(in[pos:]) << nb
-			pos += int(63-nb) >> 3
-			nb |= 56
-		}
-		eb = uint(distExtr[d])
-		distance := int(distBase[d]) + int(bits&(1<<eb-1))
-		bits >>= eb
-		nb -= eb
 		if distance > op || length > len(out)-op {
 			return 0, 0, 0, 0, false
 		}
@@ -524,7 +555,9 @@ func decodeBlock(in, out []byte, bits uint64, nb uint, pos, op int, lit *huffman
 			// Short matches dominate noisy images: copy 8-byte words, which
 			// may write up to 7 bytes past the match (decoded over later).
 			// distance ≥ 8 means every word read was written before.
-			for i := 0; i < length; i += 8 {
+			// Most are 4 to 8 bytes: one word, then a loop that rarely runs.
+			binary.LittleEndian.PutUint64(out[op:], binary.LittleEndian.Uint64(out[src:]))
+			for i := 8; i < length; i += 8 {
 				binary.LittleEndian.PutUint64(out[op+i:], binary.LittleEndian.Uint64(out[src+i:]))
 			}
 		} else if distance >= length {

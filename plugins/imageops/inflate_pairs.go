@@ -7,15 +7,66 @@ package imageops
 // them count, so the decoder stores both and advances by the count without
 // branching on it (the spare byte is overwritten by what follows).
 //
-// Entry: bits 0–3 the bits consumed, bits 4–7 zero (so that the entry
-// itself is the shift count: x86 uses its low 6 bits, one step less on the
-// chain from one lookup to the next); for literals, bit 31 set, bits 8–15
+// Entry: for literals, bit 31 set, bits 0–3 the bits consumed, bits 4–7
+// zero (so that the entry itself is the shift count: x86 uses its low 6
+// bits, one step less on the chain from one lookup to the next), bits 8–15
 // and 16–23 the literals, bits 24–25 how many (1 or 2), bits 26–29 the
-// first literal's code length; otherwise bit 31 clear and bits 8–16 the
-// symbol (end of block or a length). 0 sends the decoder to slowSym.
+// first literal's code length. For a length code, bit 30 set and all a
+// match's length needs in the entry itself (no table of bases and extra
+// bits to read on the way to the distance): bits 0–5 the code's length
+// plus its extra bits', bits 8–11 the code's length, bits 16–24 the base
+// length. Otherwise (end of block, or the fixed code's unused lengths 286
+// and 287) bits 0–3 the code's length and bits 8–16 the symbol. 0 sends
+// the decoder to slowSym.
 type pairTable [1 << huffBits]uint32
 
-const pairLiteral = 1 << 31
+const (
+	pairLiteral = 1 << 31
+	pairLength  = 1 << 30
+)
+
+// lengthEntry is the packed entry for length symbol s (257 ≤ s < 286) with
+// a code of n bits; its layout is pairTable's and distTable's.
+func lengthEntry(s, n int) uint32 {
+	return pairLength | packedEntry(uint32(lenBase[s-257]), uint(n), uint(lenExtra[s-257]))
+}
+
+// packedEntry is base<<16 | n<<8 | n+extra: a code of n bits followed by
+// extra bits to add to base.
+func packedEntry(base uint32, n, extra uint) uint32 {
+	return base<<16 | uint32(n)<<8 | uint32(n+extra)
+}
+
+// distTable resolves the next distBits bits of a distance code in one
+// lookup into the distance's base and the bits the code and its extra bits
+// take (packedEntry; the base, up to 24577, takes bits 16–31). 0 (a code
+// longer than distBits, one of the unused symbols 30 and 31, or bits no
+// code starts with) sends the decoder to decodeSym, which checks. The table
+// is always whole, short codes repeated, so that the decoder indexes it
+// with a constant mask: a register less in its loop.
+type distTable [1 << distBits]uint32
+
+// distBits: distance codes are short (30 symbols; image data rarely needs
+// more than 10 bits), and a small table is quick to build for every block.
+const distBits = 10
+
+func (d *distTable) build(h *huffman) {
+	clear(d[:])
+	code, i := 0, 0
+	for l := 1; l <= maxCodeLen; l++ {
+		for range h.count[l] {
+			if s := h.symbols[i]; l <= distBits && int(s) < len(distBase) {
+				e := packedEntry(distBase[s], uint(l), uint(distExtr[s]))
+				for j := reverseBits(code, l); j < len(d); j += 1 << l {
+					d[j] = e
+				}
+			}
+			code++
+			i++
+		}
+		code <<= 1
+	}
+}
 
 // pairScratch is build's table of second codes.
 type pairScratch [1 << (huffBits - 1)]uint32
@@ -62,6 +113,9 @@ func (p *pairTable) build(h *huffman, second *pairScratch) {
 			r := reverseBits(first[n]+k, n)
 			if s >= 256 {
 				e := s<<8 | uint32(n)
+				if s > 256 && s < 286 {
+					e = lengthEntry(int(s), n)
+				}
 				for j := r; j < len(p); j += 1 << n {
 					p[j] = e
 				}

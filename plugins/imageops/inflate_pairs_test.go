@@ -100,6 +100,9 @@ func TestPairTable(t *testing.T) {
 			var want uint32
 			if s1, n1, ok := codeAt(lengths, i, huffBits); ok {
 				switch {
+				case s1 > 256 && s1 < 286:
+					base, extra := rfcLength(s1)
+					want = uint32(1<<30 | base<<16 | n1<<8 | (n1 + extra))
 				case s1 >= 256:
 					want = uint32(s1<<8 | n1)
 				default:
@@ -120,6 +123,86 @@ func TestPairTable(t *testing.T) {
 				if h.table[i] != want {
 					t.Fatalf("code %d, bits %012b: table entry %04x, want %04x", ci, i, h.table[i], want)
 				}
+			}
+		}
+	}
+}
+
+// rfcLength and rfcDistance are RFC 1951's tables (section 3.2.5) as the
+// text gives them: the code's base value and extra bits.
+func rfcLength(sym int) (base, extra int) {
+	base = 3
+	for s := 257; s < sym; s++ {
+		base += 1 << rfcLengthExtra(s)
+	}
+	if sym == 285 {
+		return 258, 0
+	}
+	return base, rfcLengthExtra(sym)
+}
+
+func rfcLengthExtra(sym int) int {
+	if sym < 265 || sym == 285 {
+		return 0
+	}
+	return (sym - 261) / 4
+}
+
+func rfcDistance(sym int) (base, extra int) {
+	base = 1
+	for s := 0; s < sym; s++ {
+		base += 1 << rfcDistanceExtra(s)
+	}
+	return base, rfcDistanceExtra(sym)
+}
+
+func rfcDistanceExtra(sym int) int {
+	if sym < 4 {
+		return 0
+	}
+	return sym/2 - 1
+}
+
+// TestDistTable: the packed distance table against brute-force decoding
+// and the RFC's distance bases, for the fixed code (whose symbols 30 and 31
+// must go to the checked slow path), random complete codes (some with codes
+// longer than distBits, which must go there too), the lone 1-bit code and
+// the empty code.
+func TestDistTable(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	fixed := make([]uint8, 32)
+	for i := range fixed {
+		fixed[i] = 5
+	}
+	lone := make([]uint8, 30)
+	lone[rng.Intn(30)] = 1
+	codes := [][]uint8{fixed, lone, make([]uint8, 30)}
+	for range 20 {
+		// A complete code's lengths, moved to random distance symbols.
+		l := make([]uint8, 30)
+		perm := rng.Perm(30)
+		for _, n := range randomCompleteLengths(rng, 257, 2+rng.Intn(29)) {
+			if n != 0 {
+				l[perm[0]], perm = n, perm[1:]
+			}
+		}
+		codes = append(codes, l)
+	}
+	var h huffman
+	var d distTable
+	for ci, lengths := range codes {
+		if !h.build(lengths) {
+			t.Fatalf("code %d: not built", ci)
+		}
+		d.build(&h)
+		for i := range 1 << distBits {
+			var want uint32
+			if s, n, ok := codeAt(lengths, i, distBits); ok && s < 30 {
+				base, extra := rfcDistance(s)
+				want = uint32(base<<16 | n<<8 | (n + extra))
+			}
+			if d[i] != want {
+				t.Fatalf("code %d, bits %012b: entry %08x, want %08x", ci, i, d[i], want)
 			}
 		}
 	}

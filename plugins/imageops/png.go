@@ -47,33 +47,31 @@ func decodePNG(data []byte, reuse bool) (img RGB, ok bool) {
 	}
 	// The zlib stream: the consecutive IDAT chunks' data, joined unless it
 	// is a single chunk (then the 16 bytes that follow in data, which any
-	// well-formed file has, serve as inflate's padding).
+	// well-formed file has, serve as inflate's padding). Encoders split the
+	// stream (image/png every 32 KiB), so the joined size is summed first
+	// from the chunk headers: one pooled buffer of the right size, never
+	// regrown by append.
 	start, n := c.pos-4-len(body), len(body)
 	stream := data[start:]
-	single := true
-	for {
-		save := c.pos
-		typ, body, ok := c.next()
-		if !ok {
-			return RGB{}, false
+	if more := idatFollowing(data, c.pos); more > 0 {
+		joined := getBuf(n + more + inflatePad)
+		defer putBuf(joined)
+		stream = append(joined[:0], body...)
+		for {
+			save := c.pos
+			typ, body, ok := c.next()
+			if !ok {
+				return RGB{}, false
+			}
+			if typ != "IDAT" {
+				c.pos = save
+				break
+			}
+			stream = append(stream, body...)
 		}
-		if typ != "IDAT" {
-			c.pos = save
-			break
-		}
-		if single {
-			joined := getBuf(2*n + len(body) + inflatePad)[:0]
-			defer func() { putBuf(joined) }()
-			stream = append(joined, data[start:start+n]...)
-			single = false
-		}
-		stream = append(stream, body...)
-		n += len(body)
-	}
-	switch {
-	case !single:
+		n = len(stream)
 		stream = append(stream, make([]byte, inflatePad)...)
-	case len(stream) < n+inflatePad:
+	} else if len(stream) < n+inflatePad {
 		stream = append(stream[:n:n], make([]byte, inflatePad)...) // a copy: data is not ours
 	}
 	stride := w * bpp
@@ -108,6 +106,22 @@ func decodePNG(data []byte, reuse bool) (img RGB, ok bool) {
 		return RGB{}, false
 	}
 	return img, true
+}
+
+// idatFollowing sums the data lengths of the IDAT chunks that follow at pos
+// in data, as their headers give them (chunks.next checks them later): a
+// size to allocate, no more.
+func idatFollowing(data []byte, pos int) int {
+	total := 0
+	for len(data)-pos >= 12 && string(data[pos+4:pos+8]) == "IDAT" {
+		n := int(binary.BigEndian.Uint32(data[pos:]) & 0x7fffffff)
+		if n > len(data)-pos-12 {
+			break
+		}
+		total += n
+		pos += 12 + n
+	}
+	return total
 }
 
 // chunks walks a PNG's chunks, checking each one's length and CRC.

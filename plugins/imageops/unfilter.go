@@ -29,10 +29,14 @@ func sub4(dst, src []byte) {
 // avg is the Average filter's prediction, the floor of the mean.
 func avg(a, b uint8) uint8 { return uint8((uint16(a) + uint16(b)) >> 1) }
 
+// avg3 and avg4 index rows cut to one length n, so that the loop's test
+// is the only bounds check: the per-channel chains (add, halve, add) then
+// set the pace, not the bookkeeping.
 func avg3(dst, src, prev []byte) {
-	n := len(dst) / 3 * 3
+	n := min(len(dst), len(src), len(prev)) / 3 * 3
+	dst, src, prev = dst[:n], src[:n], prev[:n]
 	var a0, a1, a2 uint8 // zero left of the first pixel
-	for i := 0; i+2 < n && i+2 < len(src) && i+2 < len(prev); i += 3 {
+	for i := 0; i < n-2; i += 3 {
 		a0 = src[i] + avg(a0, prev[i])
 		a1 = src[i+1] + avg(a1, prev[i+1])
 		a2 = src[i+2] + avg(a2, prev[i+2])
@@ -41,9 +45,10 @@ func avg3(dst, src, prev []byte) {
 }
 
 func avg4(dst, src, prev []byte) {
-	n := len(dst) / 4 * 4
+	n := min(len(dst), len(src), len(prev)) / 4 * 4
+	dst, src, prev = dst[:n], src[:n], prev[:n]
 	var a0, a1, a2, a3 uint8
-	for i := 0; i+3 < n && i+3 < len(src) && i+3 < len(prev); i += 4 {
+	for i := 0; i < n-3; i += 4 {
 		a0 = src[i] + avg(a0, prev[i])
 		a1 = src[i+1] + avg(a1, prev[i+1])
 		a2 = src[i+2] + avg(a2, prev[i+2])
@@ -53,11 +58,13 @@ func avg4(dst, src, prev []byte) {
 }
 
 // paeth3 and paeth4: left and upper-left are zero before the first pixel,
-// where the predictor then picks the byte above, as the spec has it.
+// where the predictor then picks the byte above, as the spec has it. Rows
+// are cut to one length first, as in avg3.
 func paeth3(dst, src, prev []byte) {
-	n := len(dst) / 3 * 3
+	n := min(len(dst), len(src), len(prev)) / 3 * 3
+	dst, src, prev = dst[:n], src[:n], prev[:n]
 	var a0, a1, a2, c0, c1, c2 int32
-	for i := 0; i+2 < n && i+2 < len(src) && i+2 < len(prev); i += 3 {
+	for i := 0; i < n-2; i += 3 {
 		b0, b1, b2 := int32(prev[i]), int32(prev[i+1]), int32(prev[i+2])
 		a0 = int32(src[i] + uint8(paeth(a0, b0, c0)))
 		a1 = int32(src[i+1] + uint8(paeth(a1, b1, c1)))
@@ -68,9 +75,10 @@ func paeth3(dst, src, prev []byte) {
 }
 
 func paeth4(dst, src, prev []byte) {
-	n := len(dst) / 4 * 4
+	n := min(len(dst), len(src), len(prev)) / 4 * 4
+	dst, src, prev = dst[:n], src[:n], prev[:n]
 	var a0, a1, a2, a3, c0, c1, c2, c3 int32
-	for i := 0; i+3 < n && i+3 < len(src) && i+3 < len(prev); i += 4 {
+	for i := 0; i < n-3; i += 4 {
 		b0, b1, b2, b3 := int32(prev[i]), int32(prev[i+1]), int32(prev[i+2]), int32(prev[i+3])
 		a0 = int32(src[i] + uint8(paeth(a0, b0, c0)))
 		a1 = int32(src[i+1] + uint8(paeth(a1, b1, c1)))
