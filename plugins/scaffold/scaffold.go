@@ -38,14 +38,15 @@ func Write(dir, name, gonyxModulePath string) error {
 	if !validName.MatchString(name) {
 		return fmt.Errorf("scaffold: plugin name %q: use a lowercase letter then letters, digits, - or _ (at most 64)", name)
 	}
-	gonyx, goVersion, err := checkGonyx(gonyxModulePath)
+	gonyx, goVersion, requires, err := checkGonyx(gonyxModulePath)
 	if err != nil {
 		return err
 	}
 	if err := emptyDir(dir); err != nil {
 		return err
 	}
-	replacer := strings.NewReplacer("__NAME__", name, "__GO_VERSION__", goVersion, "__GONYX_PATH__", modPath(gonyx))
+	replacer := strings.NewReplacer("__NAME__", name, "__GO_VERSION__", goVersion, "__GONYX_PATH__", modPath(gonyx),
+		"__SDK_REQUIRES__", sdkRequires(requires))
 	err = fs.WalkDir(templates, "template", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -76,39 +77,74 @@ func Write(dir, name, gonyxModulePath string) error {
 
 // checkGonyx returns the absolute path of the gonyx checkout at path and the
 // go version its go.mod requires (the plugin needs at least that).
-func checkGonyx(path string) (abs, goVersion string, err error) {
+func checkGonyx(path string) (abs, goVersion string, requires map[string]string, err error) {
 	if path == "" {
-		return "", "", errors.New("scaffold: no gonyx checkout given: a new plugin builds against one (see FindGonyx)")
+		return "", "", nil, errors.New("scaffold: no gonyx checkout given: a new plugin builds against one (see FindGonyx)")
 	}
 	if abs, err = filepath.Abs(path); err != nil {
-		return "", "", fmt.Errorf("scaffold: %w", err)
+		return "", "", nil, fmt.Errorf("scaffold: %w", err)
 	}
 	mod, err := os.ReadFile(filepath.Join(abs, "go.mod"))
 	if err != nil {
-		return "", "", fmt.Errorf("scaffold: %s is not a gonyx checkout: %w", abs, err)
+		return "", "", nil, fmt.Errorf("scaffold: %s is not a gonyx checkout: %w", abs, err)
 	}
-	module, goVersion := parseGoMod(mod)
+	module, goVersion, requires := parseGoMod(mod)
 	if module != Module {
-		return "", "", fmt.Errorf("scaffold: %s holds module %q, not %s", abs, module, Module)
+		return "", "", nil, fmt.Errorf("scaffold: %s holds module %q, not %s", abs, module, Module)
 	}
 	if goVersion == "" {
 		goVersion = "1.24" // the first Go with //go:wasmexport
 	}
-	return abs, goVersion, nil
+	return abs, goVersion, requires, nil
 }
 
-func parseGoMod(b []byte) (module, goVersion string) {
+// sdkModules are the modules outside the standard library that a plugin's
+// native build (its own tests, which run the host's image kernels in
+// process) compiles through the SDK: plugins/imageops picks its AVX2
+// kernels with ops/cpu, which reads CPUID with klauspost/cpuid (and that
+// uses golang.org/x/sys). A module must list every module it builds
+// packages from, so the plugin's go.mod requires them at the versions the
+// gonyx checkout uses; TestWriteBuildsAndTests fails when one is missing.
+var sdkModules = []string{"github.com/klauspost/cpuid/v2", "golang.org/x/sys"}
+
+// sdkRequires is the go.mod lines requiring sdkModules.
+func sdkRequires(requires map[string]string) string {
+	var b strings.Builder
+	for _, m := range sdkModules {
+		if v, ok := requires[m]; ok {
+			fmt.Fprintf(&b, "\t%s %s // indirect\n", m, v)
+		}
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return "\nrequire (\n" + b.String() + ")\n"
+}
+
+// parseGoMod reads the module path, go version and required module
+// versions (single lines and blocks) of a go.mod.
+func parseGoMod(b []byte) (module, goVersion string, requires map[string]string) {
+	requires = map[string]string{}
+	inRequire := false
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		if len(f) == 2 && f[0] == "module" {
+		switch {
+		case len(f) == 2 && f[0] == "module":
 			module = strings.Trim(f[1], `"`)
-		}
-		if len(f) == 2 && f[0] == "go" {
+		case len(f) == 2 && f[0] == "go":
 			goVersion = f[1]
+		case len(f) >= 2 && f[0] == "require" && f[1] == "(":
+			inRequire = true
+		case inRequire && len(f) >= 1 && f[0] == ")":
+			inRequire = false
+		case inRequire && len(f) >= 2:
+			requires[f[0]] = f[1]
+		case len(f) >= 3 && f[0] == "require":
+			requires[f[1]] = f[2]
 		}
 	}
-	return module, goVersion
+	return module, goVersion, requires
 }
 
 // modPath writes a directory path for go.mod, quoting it when it holds
@@ -148,7 +184,7 @@ func FindGonyx(dir string) (string, error) {
 	}
 	for d := abs; ; d = filepath.Dir(d) {
 		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil {
-			if m, _ := parseGoMod(b); m == Module {
+			if m, _, _ := parseGoMod(b); m == Module {
 				return d, nil
 			}
 		}
