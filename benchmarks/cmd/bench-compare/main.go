@@ -267,6 +267,10 @@ func shellQuote(s string) string {
 }
 
 // write renders the three output files, each replaced atomically.
+// keptSections are the parts of PERFORMANCE.md that other commands write:
+// bench-serve and bench-plugins.
+var keptSections = []string{"server-bench", "plugins-bench"}
+
 func write(dir string, rep report.Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -276,10 +280,12 @@ func write(dir string, rep report.Report) error {
 		return err
 	}
 	md := report.Markdown(rep, "performance.svg")
-	// Keep the server benchmarks bench-serve wrote.
+	// Keep the sections the other benchmarks wrote.
 	if old, err := os.ReadFile(filepath.Join(dir, "PERFORMANCE.md")); err == nil {
-		if sec := section.Get(string(old), "server-bench"); sec != "" {
-			md = strings.TrimRight(md, "\n") + "\n\n" + sec + "\n"
+		for _, name := range keptSections {
+			if sec := section.Get(string(old), name); sec != "" {
+				md = strings.TrimRight(md, "\n") + "\n\n" + sec + "\n"
+			}
 		}
 	}
 	files := map[string][]byte{
