@@ -279,6 +279,32 @@ func benchSgemm(b *testing.B, n, threads int) {
 	}
 }
 
+// BenchmarkSgemm512PackedB is the 512³ product as the engine runs a layer:
+// B (the weights) packed once at load, A packed per call.
+func BenchmarkSgemm512PackedB(b *testing.B) {
+	const n = 512
+	rng := rand.New(rand.NewSource(5))
+	a, bb, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
+	for i := range a {
+		a[i], bb[i] = rng.Float32(), rng.Float32()
+	}
+	for _, l := range cpu.Levels() {
+		b.Run(l.String(), func(b *testing.B) {
+			old := setLevel(l)
+			defer func() { active = old }()
+			pb := NewPackedB(false, n, n, bb, n)
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			b.ResetTimer()
+			t0 := threadCPU()
+			for i := 0; i < b.N; i++ {
+				SgemmPacked(1, false, n, 1, a, n, pb, 0, c, n)
+			}
+			reportFlops(b, 2*n*n*n, threadCPU()-t0, true)
+		})
+	}
+}
+
 // reportFlops reports GFLOP/s over wall-clock time and, for single-threaded
 // runs, over the thread's CPU time (GFLOP/cpu-s: steadier on a busy machine).
 func reportFlops(b *testing.B, flopsPerOp float64, cpuTime time.Duration, single bool) {
