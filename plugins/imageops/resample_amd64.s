@@ -244,6 +244,28 @@ DATA vChan2<>+16(SB)/8, $0x8080800980808006
 DATA vChan2<>+24(SB)/8, $0x8080800F8080800C
 GLOBL vChan2<>(SB), RODATA|NOPTR, $32
 
+// TAP2 leaves in Y2 one channel's eight resampled bytes, as int32: the
+// channel picked by the shuffle control ctrl from the rows in Y0 and Y1,
+// weighed by c0 (Y13) and c1 (Y12), plus half (Y15), >> 22, & 0xff (Y14).
+#define TAP2(ctrl) \
+	VPSHUFB ctrl, Y0, Y2; \
+	VPMULLD Y13, Y2, Y2; \
+	VPSHUFB ctrl, Y1, Y3; \
+	VPMULLD Y12, Y3, Y3; \
+	VPADDD Y3, Y2, Y2; \
+	VPADDD Y15, Y2, Y2; \
+	VPSRLD $22, Y2, Y2; \
+	VPAND Y14, Y2, Y2
+
+// GATHERCHANNEL stores one channel's eight normalised values, gathered from
+// its table at lut, to plane (out is scratch).
+#define GATHERCHANNEL(ctrl, lut, out, plane) \
+	TAP2(ctrl); \
+	VPCMPEQD Y4, Y4, Y4; \
+	VPXOR out, out, out; \
+	VPGATHERDD Y4, (lut)(Y2*4), out; \
+	VMOVDQU out, (plane)
+
 // func vRow2AVX2(pr, pg, pb, r0, r1 *uint8, c0, c1 int32, lut *normTable, groups int)
 //
 // The normalised value is gathered from the channel's 256-entry table, so
@@ -284,47 +306,9 @@ vloop:
 	VMOVDQU (R8), X1
 	VINSERTI128 $1, 8(R8), Y1, Y1
 
-	// red
-	VPSHUFB Y9, Y0, Y2
-	VPMULLD Y13, Y2, Y2
-	VPSHUFB Y9, Y1, Y3
-	VPMULLD Y12, Y3, Y3
-	VPADDD Y3, Y2, Y2
-	VPADDD Y15, Y2, Y2
-	VPSRLD $22, Y2, Y2
-	VPAND Y14, Y2, Y2
-	VPCMPEQD Y4, Y4, Y4
-	VPXOR Y5, Y5, Y5
-	VPGATHERDD Y4, (R9)(Y2*4), Y5
-	VMOVDQU Y5, (DI)
-
-	// green
-	VPSHUFB Y10, Y0, Y2
-	VPMULLD Y13, Y2, Y2
-	VPSHUFB Y10, Y1, Y3
-	VPMULLD Y12, Y3, Y3
-	VPADDD Y3, Y2, Y2
-	VPADDD Y15, Y2, Y2
-	VPSRLD $22, Y2, Y2
-	VPAND Y14, Y2, Y2
-	VPCMPEQD Y4, Y4, Y4
-	VPXOR Y6, Y6, Y6
-	VPGATHERDD Y4, (R10)(Y2*4), Y6
-	VMOVDQU Y6, (DX)
-
-	// blue
-	VPSHUFB Y11, Y0, Y2
-	VPMULLD Y13, Y2, Y2
-	VPSHUFB Y11, Y1, Y3
-	VPMULLD Y12, Y3, Y3
-	VPADDD Y3, Y2, Y2
-	VPADDD Y15, Y2, Y2
-	VPSRLD $22, Y2, Y2
-	VPAND Y14, Y2, Y2
-	VPCMPEQD Y4, Y4, Y4
-	VPXOR Y7, Y7, Y7
-	VPGATHERDD Y4, (R11)(Y2*4), Y7
-	VMOVDQU Y7, (BX)
+	GATHERCHANNEL(Y9, R9, Y5, DI)
+	GATHERCHANNEL(Y10, R10, Y6, DX)
+	GATHERCHANNEL(Y11, R11, Y7, BX)
 
 	ADDQ $24, SI
 	ADDQ $24, R8
@@ -384,19 +368,12 @@ dloop:
 	VMOVDQU (R8), X1
 	VINSERTI128 $1, 8(R8), Y1, Y1
 
-// One channel: v from the two rows as in vRow2AVX2; q = fl(v/255) from
+// One channel: v from the two rows (TAP2); q = fl(v/255) from
 // q ≈ v·(1/255) corrected by the exact remainder v − 255q; x = q − mean;
 // y = fl(x/std) the same way from x·(1/std) and x − y·std. cst is the
 // channel's offset in lut.div: mean at +0, std at +32, 1/std at +64.
 #define DIVCHANNEL(ctrl, cst, plane) \
-	VPSHUFB ctrl, Y0, Y2; \
-	VPMULLD Y13, Y2, Y2; \
-	VPSHUFB ctrl, Y1, Y3; \
-	VPMULLD Y12, Y3, Y3; \
-	VPADDD Y3, Y2, Y2; \
-	VPADDD Y15, Y2, Y2; \
-	VPSRLD $22, Y2, Y2; \
-	VPAND Y14, Y2, Y2; \
+	TAP2(ctrl); \
 	VCVTDQ2PS Y2, Y2; \
 	VMULPS Y7, Y2, Y3; \
 	VMOVAPS Y2, Y4; \
