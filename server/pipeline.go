@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/plugins"
@@ -247,7 +246,7 @@ func (sv *servable) recyclePreOut(msg abi.Message, resp *infer.Response, shadows
 			continue
 		}
 		for _, o := range resp.Outputs {
-			if overlaps(b, abi.RawBytes(o.Tensor)) {
+			if abi.Overlap(b, abi.RawBytes(o.Tensor)) {
 				return
 			}
 		}
@@ -256,13 +255,4 @@ func (sv *servable) recyclePreOut(msg abi.Message, resp *infer.Response, shadows
 	if len(keep) > 0 {
 		sv.preOut.put(keep)
 	}
-}
-
-// overlaps reports whether two byte views share memory.
-func overlaps(a, b []byte) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return false
-	}
-	a0, b0 := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
-	return a0 < b0+uintptr(len(b)) && b0 < a0+uintptr(len(a))
 }

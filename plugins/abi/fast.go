@@ -61,3 +61,14 @@ func RawBytes(t *tensor.Tensor) []byte {
 	}
 	return rawBytes(t.Data())
 }
+
+// Overlap reports whether two byte views share memory: whether writing one
+// can change the other (the SDK's reply buffer against an entry's data, the
+// server's recycled tensors against a response's).
+func Overlap(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	a0, b0 := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return a0 < b0+uintptr(len(b)) && b0 < a0+uintptr(len(a))
+}

@@ -55,3 +55,21 @@ func TestDecodeReusing(t *testing.T) {
 		t.Error("image: an int32 tensor took float32 data")
 	}
 }
+
+func TestOverlap(t *testing.T) {
+	buf := make([]byte, 16)
+	for _, c := range []struct {
+		a, b []byte
+		want bool
+	}{
+		{buf[0:8], buf[8:16], false}, // adjacent
+		{buf[0:9], buf[8:16], true},  // one shared byte
+		{buf[4:6], buf[0:16], true},  // inside
+		{buf[0:0], buf[0:16], false}, // empty
+		{buf[0:8], make([]byte, 8), false},
+	} {
+		if got := Overlap(c.a, c.b); got != c.want || Overlap(c.b, c.a) != c.want {
+			t.Errorf("Overlap of %p+%d and %p+%d = %v, want %v", c.a, len(c.a), c.b, len(c.b), got, c.want)
+		}
+	}
+}

@@ -164,22 +164,14 @@ func (r *replyArena) aliased(m abi.Message) bool {
 		if e.Tensor != nil {
 			b = abi.RawBytes(e.Tensor)
 		}
-		if overlaps(b, r.block[:cap(r.block)]) {
+		if abi.Overlap(b, r.block[:cap(r.block)]) {
 			return true
 		}
 	}
 	return false
 }
 
-func overlaps(a, b []byte) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return false
-	}
-	a0, b0 := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return a0 < b0+uintptr(len(b)) && b0 < a0+uintptr(len(a))
-}
-
 // within reports whether a starts inside b's allocation.
 func within(a, b []byte) bool {
-	return cap(a) > 0 && overlaps(a[:1], b[:cap(b)])
+	return cap(a) > 0 && abi.Overlap(a[:1], b[:cap(b)])
 }
