@@ -41,6 +41,29 @@ var steadyAllocs = map[string]float64{
 	"resnet50":        4,
 }
 
+// allocModels are the reference models the allocation tests run.
+var allocModels = []string{
+	"mlp_tabular", "cnn_mnist", "lstm_seq", "gru_seq", "bert_small",
+	"squeezenet1_1", "mobilenet_v2", "efficientnet_b0", "resnet50",
+}
+
+// loadOnOneThread loads a reference model at one thread (where products
+// and blocked convolutions allocate nothing) with its first test set's
+// inputs and ONNX Runtime's outputs.
+func loadOnOneThread(t *testing.T, dir, name string) (*engine.Model, map[string]tensor.Value, []tensor.Value) {
+	t.Helper()
+	m, err := engine.Load(filepath.Join(dir, name, "model.onnx"), engine.WithThreads(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := filepath.Join(dir, name, "test_data_set_0")
+	in, err := conformance.ReadInputs(m, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, in, referenceOutputs(t, m, set)
+}
+
 // allocSlack absorbs allocations that depend on garbage-collector timing
 // (a sync.Pool emptied by a collection during the measured runs).
 const allocSlack = 2
@@ -51,21 +74,9 @@ const allocSlack = 2
 // survive later runs unchanged: they never share memory with the run state.
 func TestSteadyStateAllocs(t *testing.T) {
 	dir := sharedModels(t)
-	for _, name := range []string{
-		"mlp_tabular", "cnn_mnist", "lstm_seq", "gru_seq", "bert_small",
-		"squeezenet1_1", "mobilenet_v2", "efficientnet_b0", "resnet50",
-	} {
+	for _, name := range allocModels {
 		t.Run(name, func(t *testing.T) {
-			m, err := engine.Load(filepath.Join(dir, name, "model.onnx"), engine.WithThreads(1))
-			if err != nil {
-				t.Fatal(err)
-			}
-			set := filepath.Join(dir, name, "test_data_set_0")
-			in, err := conformance.ReadInputs(m, set)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := referenceOutputs(t, m, set)
+			m, in, want := loadOnOneThread(t, dir, name)
 			first, err := m.RunValues(context.Background(), in)
 			if err != nil {
 				t.Fatal(err)
@@ -266,21 +277,9 @@ func abs32(v float32) float32 {
 // ONNX Runtime's outputs.
 func TestRunIntoAllocs(t *testing.T) {
 	dir := sharedModels(t)
-	for _, name := range []string{
-		"mlp_tabular", "cnn_mnist", "lstm_seq", "gru_seq", "bert_small",
-		"squeezenet1_1", "mobilenet_v2", "efficientnet_b0", "resnet50",
-	} {
+	for _, name := range allocModels {
 		t.Run(name, func(t *testing.T) {
-			m, err := engine.Load(filepath.Join(dir, name, "model.onnx"), engine.WithThreads(1))
-			if err != nil {
-				t.Fatal(err)
-			}
-			set := filepath.Join(dir, name, "test_data_set_0")
-			in, err := conformance.ReadInputs(m, set)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := referenceOutputs(t, m, set)
+			m, in, want := loadOnOneThread(t, dir, name)
 			out := map[string]*tensor.Tensor{}
 			run := func() {
 				if err := m.RunInto(context.Background(), in, out); err != nil {
