@@ -255,7 +255,8 @@ func TestPackedFormatFollowsLevel(t *testing.T) {
 	})
 }
 
-func benchSgemm(b *testing.B, n, threads int) {
+// benchSgemm times an n³ product; packedB packs B once, outside the timing.
+func benchSgemm(b *testing.B, n, threads int, packedB bool) {
 	rng := rand.New(rand.NewSource(5))
 	a := make([]float32, n*n)
 	bb := make([]float32, n*n)
@@ -268,39 +269,22 @@ func benchSgemm(b *testing.B, n, threads int) {
 		b.Run(l.String(), func(b *testing.B) {
 			old := setLevel(l)
 			defer func() { active = old }()
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			t0 := threadCPU()
-			for i := 0; i < b.N; i++ {
-				SgemmN(threads, false, false, n, n, n, 1, a, n, bb, n, 0, c, n)
+			var pb *PackedB
+			if packedB {
+				pb = NewPackedB(false, n, n, bb, n)
 			}
-			reportFlops(b, 2*float64(n)*float64(n)*float64(n), threadCPU()-t0, threads == 1)
-		})
-	}
-}
-
-// BenchmarkSgemm512PackedB is the 512³ product as the engine runs a layer:
-// B (the weights) packed once at load, A packed per call.
-func BenchmarkSgemm512PackedB(b *testing.B) {
-	const n = 512
-	rng := rand.New(rand.NewSource(5))
-	a, bb, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
-	for i := range a {
-		a[i], bb[i] = rng.Float32(), rng.Float32()
-	}
-	for _, l := range cpu.Levels() {
-		b.Run(l.String(), func(b *testing.B) {
-			old := setLevel(l)
-			defer func() { active = old }()
-			pb := NewPackedB(false, n, n, bb, n)
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			b.ResetTimer()
 			t0 := threadCPU()
 			for i := 0; i < b.N; i++ {
-				SgemmPacked(1, false, n, 1, a, n, pb, 0, c, n)
+				if pb != nil {
+					SgemmPacked(threads, false, n, 1, a, n, pb, 0, c, n)
+				} else {
+					SgemmN(threads, false, false, n, n, n, 1, a, n, bb, n, 0, c, n)
+				}
 			}
-			reportFlops(b, 2*n*n*n, threadCPU()-t0, true)
+			reportFlops(b, 2*float64(n)*float64(n)*float64(n), threadCPU()-t0, threads == 1)
 		})
 	}
 }
@@ -316,10 +300,14 @@ func reportFlops(b *testing.B, flopsPerOp float64, cpuTime time.Duration, single
 }
 
 // BenchmarkSgemm512 is the single-threaded 512³ product at every level.
-func BenchmarkSgemm512(b *testing.B) { benchSgemm(b, 512, 1) }
+func BenchmarkSgemm512(b *testing.B) { benchSgemm(b, 512, 1, false) }
+
+// BenchmarkSgemm512PackedB is the 512³ product as the engine runs a layer:
+// B (the weights) packed once at load, A packed per call.
+func BenchmarkSgemm512PackedB(b *testing.B) { benchSgemm(b, 512, 1, true) }
 
 // BenchmarkSgemm512Parallel uses every P.
-func BenchmarkSgemm512Parallel(b *testing.B) { benchSgemm(b, 512, 0) }
+func BenchmarkSgemm512Parallel(b *testing.B) { benchSgemm(b, 512, 0, false) }
 
 // BenchmarkSgemmM1 is a batch-1 fully connected layer (resnet50's FC:
 // 2048 → 1000) on a pre-packed B.
