@@ -6,9 +6,9 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
-	"math"
-	"math/rand/v2"
 	"testing"
+
+	"github.com/gonyx/gonyx/plugins/imageops/testimage"
 )
 
 var imagenetMean, imagenetStd = [3]float32{0.485, 0.456, 0.406}, [3]float32{0.229, 0.224, 0.225}
@@ -91,34 +91,17 @@ func BenchmarkPreprocess320x240PNG(b *testing.B) {
 }
 
 // BenchmarkPreprocess320x240NoisyPNG is the picture `make bench-plugins`
-// measures: smooth colours plus ±12 of uniform noise on every pixel, as a
-// camera's sensor adds, encoded by image/png. Noise leaves zlib thousands
+// measures (testimage.Noisy), encoded by image/png. Noise leaves zlib thousands
 // of short matches (16 814 against the scene's 876), so it inflates at
 // half the speed.
 func BenchmarkPreprocess320x240NoisyPNG(b *testing.B) {
 	benchPreprocess(b, noisyPNG(b, 320, 240))
 }
 
-// noisyPNG is bench-plugins' photo() (benchmarks/cmd/bench-plugins).
+// noisyPNG encodes testimage.Noisy as bench-plugins does (image/png).
 func noisyPNG(b *testing.B, w, h int) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	rng := rand.New(rand.NewPCG(1, 2))
-	clamp := func(v float64) uint8 { return uint8(math.Max(0, math.Min(255, v))) }
-	for y := range h {
-		for x := range w {
-			fx, fy := float64(x)/float64(w), float64(y)/float64(h)
-			r := 128 + 100*math.Sin(6*fx+3*fy)
-			g := 128 + 100*math.Cos(5*fy-2*fx)
-			bl := 128 + 100*math.Sin(9*fx*fy)
-			if (x/40+y/40)%2 == 0 {
-				r, g = g, r
-			}
-			n := rng.Float64()*24 - 12
-			img.Set(x, y, color.RGBA{clamp(r + n), clamp(g + n), clamp(bl + n), 255})
-		}
-	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	if err := png.Encode(&buf, testimage.Noisy(w, h)); err != nil {
 		b.Fatal(err)
 	}
 	return buf.Bytes()

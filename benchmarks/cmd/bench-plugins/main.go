@@ -17,12 +17,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"image"
-	"image/color"
 	"image/jpeg"
 	"image/png"
-	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +29,7 @@ import (
 	"github.com/gonyx/gonyx/benchmarks/internal/section"
 	"github.com/gonyx/gonyx/plugins"
 	"github.com/gonyx/gonyx/plugins/abi"
+	"github.com/gonyx/gonyx/plugins/imageops/testimage"
 )
 
 func main() {
@@ -192,37 +189,16 @@ func lastLine(b []byte) []byte {
 	return lines[len(lines)-1]
 }
 
-// photo draws a deterministic image with gradients, shapes and noise, so
-// that PNG and JPEG do real work (a flat image compresses to nothing).
-func photo(w, h int) image.Image {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	rng := rand.New(rand.NewPCG(1, 2))
-	for y := range h {
-		for x := range w {
-			fx, fy := float64(x)/float64(w), float64(y)/float64(h)
-			r := 128 + 100*math.Sin(6*fx+3*fy)
-			g := 128 + 100*math.Cos(5*fy-2*fx)
-			bl := 128 + 100*math.Sin(9*fx*fy)
-			if (x/40+y/40)%2 == 0 {
-				r, g = g, r
-			}
-			n := rng.Float64()*24 - 12
-			img.Set(x, y, color.RGBA{clamp(r + n), clamp(g + n), clamp(bl + n), 255})
-		}
-	}
-	return img
-}
-
-func clamp(v float64) uint8 { return uint8(math.Max(0, math.Min(255, v))) }
-
+// encodePNG and encodeJPEG encode testimage.Noisy, whose noise makes PNG
+// and JPEG do real work (a flat image compresses to nothing).
 func encodePNG(w, h int) ([]byte, error) {
 	var b bytes.Buffer
-	err := png.Encode(&b, photo(w, h))
+	err := png.Encode(&b, testimage.Noisy(w, h))
 	return b.Bytes(), err
 }
 
 func encodeJPEG(w, h int) ([]byte, error) {
 	var b bytes.Buffer
-	err := jpeg.Encode(&b, photo(w, h), &jpeg.Options{Quality: 90})
+	err := jpeg.Encode(&b, testimage.Noisy(w, h), &jpeg.Options{Quality: 90})
 	return b.Bytes(), err
 }
