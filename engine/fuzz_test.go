@@ -68,7 +68,8 @@ func FuzzLoad(f *testing.F) {
 }
 
 // fuzzMaxWork bounds a fuzzed run's estimated work (see inferredWork):
-// 1<<27 keeps a run under a second even in the portable kernels.
+// 1<<27 multiply-adds take tens of milliseconds even in the portable
+// kernels (BenchmarkSgemm512/generic: about 8 GFLOP/s).
 const fuzzMaxWork = 1 << 27
 
 // inferredWork estimates a run's work from shape inference on the model

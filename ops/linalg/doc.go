@@ -32,8 +32,8 @@
 // they were packed.
 //
 // Blocking: B in 512-deep × 1024-wide blocks, A in 144×512 blocks (120 for
-// generic): 512 rather than 256 deep halves the passes over C (1024³ 1.14×,
-// 512³ about even on a quiet machine); a B panel stays in L1 while the A panels of the block stream
+// generic): 512 rather than 256 deep halves the passes over C and the
+// kernel calls; a B panel stays in L1 while the A panels of the block stream
 // from L2. Threads split N into panel-aligned column ranges when there are
 // at least as many column panels as row panels (batch-1 layers: every worker
 // streams its share of the packed weights through the 1-4 row kernels),
