@@ -23,8 +23,13 @@
 // asm`): one function per row count (1..12, 1..6), so M edges need no
 // scratch tile; N edges use masked loads/stores (AVX-512 K masks, AVX2
 // VMASKMOVPS, which is slow on AMD: full tiles use plain stores) on B
-// panels zero-padded to the panel width. A is packed for the 12-row
-// AVX-512 kernel by generated 4×8 transposes (packA12), alpha applied. The K loop is
+// panels zero-padded to the panel width. An untransposed, unscaled A
+// is read in place by the AVX-512 kernels (sgemm512D<r>: rows addressed as
+// base + {0,1,2,3}·lda), saving its packing, and the first 12×32 tile of
+// each B panel packs the panel as it computes (sgemm512DP12); otherwise A
+// is packed for the 12-row kernel by generated 4×8 transposes (packA12),
+// alpha applied. Rows 4 KiB-multiples apart (lda 2048, 3072, ...) alias
+// in L1 and are packed when there are many B panels. The K loop is
 // unrolled by 4; kernels with 1-3 rows keep two accumulator sets (even/odd
 // k) so enough FMA chains are in flight. Every call computes one tile
 // (≤ 12×32×512), so goroutines stay preemptible between calls. Packed

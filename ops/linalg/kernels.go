@@ -20,6 +20,15 @@ type skernel struct {
 	// ep, if not nil, is applied to the tile before it is stored; its
 	// slices must cover the tile (the driver slices them).
 	tile func(k int, a, b, c []float32, ldc, rows, cols int, acc bool, ep *kEpi)
+	// direct, when not nil, is tile reading A unpacked: rows (≤ mr) rows
+	// of a row-major A with leading dimension lda, a[0] being the tile's
+	// first element. It saves packing an untransposed, unscaled A.
+	direct func(k int, a []float32, lda int, b, c []float32, ldc, rows, cols int, acc bool, ep *kEpi)
+	// directPack, when not nil, is direct on a full mr×nr tile with B read
+	// from its source rows (b[p*ldb+j]) and packed into the panel bp as it
+	// goes, for the tiles that follow: the B panel's packing then costs
+	// stores only, the loads being the kernel's own.
+	directPack func(k int, a []float32, lda int, b []float32, ldb int, bp, c []float32, ldc int, acc bool, ep *kEpi)
 }
 
 // kernelsByLevel holds the kernel family of each level this build has

@@ -10,10 +10,14 @@ import (
 //
 //	for jc in N by sBlockN          // packed B block sBlockK×sBlockN (L2/L3)
 //	  for pc in K by sBlockK        // first slice stores (or adds, beta≠0), later ones add
-//	    for ic in M by ks.mc        // packed A block mc×sBlockK (L2)
-//	      for each nr-wide B panel  // sBlockK×nr panel stays in L1
+//	    for ic in M by ks.mc        // A block mc×sBlockK, packed or read in place (L2)
+//	      for each nr-wide B panel  // sBlockK×nr panel, packed in the first row block
 //	        for each mr-row A panel // one assembly call: an mr×nr tile
 //	          tile(...); on the last slice: epilogue on the tile
+//
+// On AVX-512 an untransposed, unscaled A is not packed: the direct kernels
+// read its rows in place (skernel.direct), and the first tile of each full
+// B panel packs the panel while it computes (skernel.directPack).
 //
 // Each assembly call is one tile (≤ 12×32×512 multiply-adds, ~4 µs), so
 // goroutines stay preemptible between calls.
@@ -55,6 +59,34 @@ func (pr *sproblem) packA(dst []float32, i0, mc, p0, kc int) {
 // packB packs depth [p0,p0+kc) and columns [j0,j0+nc) of op(B) into dst.
 func (pr *sproblem) packB(dst []float32, p0, kc, j0, nc int) {
 	packB32(dst, pr.b, pr.ldb, pr.transB, pr.bAlpha, pr.ks.nr, p0, kc, j0, nc)
+}
+
+// directA reports whether the kernels read op(A) from its source rather
+// than from packed panels: the level has direct kernels, A is neither
+// packed in advance, transposed nor scaled, and, when its rows alias (see
+// rowsAlias), there are few B panels to spread the slower tiles over:
+// packing a 12-row panel costs about half a tile (packA12 was 2.9% of
+// 512³, 16 panels), the aliasing about 4% of every tile, so packing wins
+// from about 12 panels (measured: 200×64×2048 1.2× faster direct,
+// 128×768×3072 3-5% slower).
+func (pr *sproblem) directA() bool {
+	return pr.ks.direct != nil && pr.pa == nil && !pr.transA && pr.aAlpha == 1 &&
+		(!rowsAlias(pr.lda) || pr.n <= 12*pr.ks.nr)
+}
+
+// rowsAlias reports whether rows lda floats apart fall into the same L1
+// set (lda a multiple of 4 KiB) far enough apart that a tile's 12 rows
+// read directly lose to packed ones: measured 3-5% slower for lda =
+// 2048, 3072 and 4096 on 128×768 products, as fast for 1024, 2064,
+// 2560 and 4112.
+func rowsAlias(lda int) bool { return lda > 1024 && lda%1024 == 0 }
+
+// fusesPackB reports whether the first tile of a B panel (cols wide, in a
+// row block of mc rows) packs the panel itself (skernel.directPack): A is
+// read directly, the tile is full and B is plain (untransposed, unscaled).
+func (pr *sproblem) fusesPackB(mc, cols int) bool {
+	return pr.ks.directPack != nil && pr.directA() && mc >= pr.ks.mr && cols == pr.ks.nr &&
+		!pr.transB && pr.bAlpha == 1
 }
 
 // withEpi sets the product's epilogue (nil: none).
@@ -113,9 +145,10 @@ func (pr *sproblem) split(threads int) {
 	mr, nr, k := pr.ks.mr, pr.ks.nr, pr.k
 	nUnits, mUnits := ceilDiv(n, nr), ceilDiv(m, mr)
 	if nUnits >= mUnits {
-		// Every worker reads all of A: pack it once, shared.
+		// Every worker reads all of A: pack it once, shared (unless
+		// the kernels read it in place).
 		var sp *sharedPack
-		if pr.pa == nil && mUnits*mr*k <= maxSharedPack {
+		if pr.pa == nil && !pr.directA() && mUnits*mr*k <= maxSharedPack {
 			buf := getSBuf(mUnits * mr * k)
 			defer poolS.Put(buf)
 			pa := *buf
@@ -223,8 +256,9 @@ func (pr *sproblem) serial(i0, i1, j0, j1 int) {
 		ep.flags, ep.lo, ep.hi, goAct, goRes = epi.plan()
 		ep.ldr = epi.ldr(pr.n)
 	}
+	direct := pr.directA()
 	var abuf, bbuf *[]float32
-	if pr.pa == nil {
+	if pr.pa == nil && !direct {
 		abuf = getSBuf(ks.mc * sBlockK)
 		defer poolS.Put(abuf)
 	}
@@ -245,18 +279,21 @@ func (pr *sproblem) serial(i0, i1, j0, j1 int) {
 				bBlock = pr.pb[(jc/nr)*k*nr:]
 				bStride, bOff = k*nr, pc*nr
 			} else {
+				// Packed panel by panel in the first row block, just
+				// before the panel's first use (see below).
 				bBlock = (*bbuf)[:npan*kc*nr]
-				pr.packB(bBlock, pc, kc, jc, nc)
 			}
 			for ic := i0; ic < i1; ic += ks.mc {
 				mc := min(ks.mc, i1-ic)
 				mpan := ceilDiv(mc, mr)
 				var aBlock []float32
 				aStride, aOff := kc*mr, 0
-				if pr.pa != nil {
+				switch {
+				case direct:
+				case pr.pa != nil:
 					aBlock = pr.pa[(ic/mr)*k*mr:]
 					aStride, aOff = k*mr, pc*mr
-				} else {
+				default:
 					aBlock = (*abuf)[:mpan*kc*mr]
 					pr.packA(aBlock, ic, mc, pc, kc)
 				}
@@ -264,17 +301,34 @@ func (pr *sproblem) serial(i0, i1, j0, j1 int) {
 					bp := bBlock[q*bStride+bOff : q*bStride+bOff+kc*nr]
 					col := jc + q*nr
 					cols := min(nr, j1-col)
+					// In the first row block B is packed panel by panel,
+					// each right before its first use, into L1/L2, rather
+					// than the whole block up front (partly evicted by the
+					// time the kernels read it); the first tile of a full
+					// panel packs it as it computes when it can.
+					packing := pr.pb == nil && ic == i0
+					fuse := packing && pr.fusesPackB(mc, cols)
+					if packing && !fuse {
+						pr.packB(bp, pc, kc, col, cols)
+					}
 					for r := 0; r < mpan; r++ {
-						ap := aBlock[r*aStride+aOff : r*aStride+aOff+kc*mr]
 						row := ic + r*mr
 						rows := min(mr, i1-row)
-						if !last || epi == nil {
-							ks.tile(kc, ap, bp, c[row*ldc+col:], ldc, rows, cols, acc, nil)
-							continue
+						var tep *kEpi
+						if last && epi != nil {
+							epi.tileOperands(ep, row, rows, col, cols)
+							tep = ep
 						}
-						epi.tileOperands(ep, row, rows, col, cols)
-						ks.tile(kc, ap, bp, c[row*ldc+col:], ldc, rows, cols, acc, ep)
-						if goAct != ActNone || goRes {
+						switch {
+						case fuse && r == 0:
+							ks.directPack(kc, pr.a[row*pr.lda+pc:], pr.lda, pr.b[pc*pr.ldb+col:], pr.ldb, bp, c[row*ldc+col:], ldc, acc, tep)
+						case direct:
+							ks.direct(kc, pr.a[row*pr.lda+pc:], pr.lda, bp, c[row*ldc+col:], ldc, rows, cols, acc, tep)
+						default:
+							ap := aBlock[r*aStride+aOff : r*aStride+aOff+kc*mr]
+							ks.tile(kc, ap, bp, c[row*ldc+col:], ldc, rows, cols, acc, tep)
+						}
+						if tep != nil && (goAct != ActNone || goRes) {
 							epi.applyRest(c, ldc, ep.ldr, row, rows, col, cols, goAct, goRes)
 						}
 					}

@@ -41,6 +41,45 @@ func sgemm512R11(k int, a, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
 func sgemm512R12(k int, a, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
 
 //go:noescape
+func sgemm512D1(k int, a *float32, lda int, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
+
+//go:noescape
+func sgemm512D2(k int, a *float32, lda int, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
+
+//go:noescape
+func sgemm512D3(k int, a *float32, lda int, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
+
+//go:noescape
+func sgemm512D4(k int, a *float32, lda int, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
+
+//go:noescape
+func sgemm512D5(k int, a *float32, lda int, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
+
+//go:noescape
+func sgemm512D6(k int, a *float32, lda int, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
+
+//go:noescape
+func sgemm512D7(k int, a *float32, lda int, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
+
+//go:noescape
+func sgemm512D8(k int, a *float32, lda int, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
+
+//go:noescape
+func sgemm512D9(k int, a *float32, lda int, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
+
+//go:noescape
+func sgemm512D10(k int, a *float32, lda int, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
+
+//go:noescape
+func sgemm512D11(k int, a *float32, lda int, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
+
+//go:noescape
+func sgemm512D12(k int, a *float32, lda int, b, c *float32, ldc int, mask int, acc int, epi *kEpi)
+
+//go:noescape
+func sgemm512DP12(k int, a *float32, lda int, b *float32, ldb int, bp, c *float32, ldc int, mask int, acc int, epi *kEpi)
+
+//go:noescape
 func sgemmAVX2R1(k int, a, b, c *float32, ldc int, mask *int32, acc int, epi *kEpi)
 
 //go:noescape

@@ -15,6 +15,13 @@
 //	    kEpi layout: colBias *float32 @0, rowBias *float32 @8, res *float32
 //	    @16, ldr int (floats) @24, lo float32 @32, hi float32 @36, flags int
 //	    @40 (1 col bias, 2 row bias, 4 clamp, 8 residual).
+//	sgemm512D<r>(k int, a *float32, lda int, b, c *float32, ldc, mask, acc int, epi *kEpi), r = 1..12
+//	    sgemm512R<r> reading A unpacked: row i of the tile at a + i·lda
+//	    floats (an untransposed, unscaled A needs no packing).
+//	sgemm512DP12(k int, a *float32, lda int, b *float32, ldb int, bp, c *float32, ldc, mask, acc int, epi *kEpi)
+//	    sgemm512D12 reading B unpacked too (row p at b + p·ldb floats) and
+//	    storing each row into the packed panel bp as it goes, for the
+//	    tiles that follow.
 //	sgemmAVX2R<r>(k int, a, b, c *float32, ldc int, mask *int32, acc int, epi *kEpi), r = 1..6
 //	    AVX2+FMA tile of r×16 (A stride 6, B 16 floats per k step); mask
 //	    points to 16 int32 lane masks (-1 stores the column).
@@ -43,10 +50,11 @@ type isa struct {
 	accLo  int    // first accumulator register
 	nBcast int    // broadcast registers (start at 2)
 	avx512 bool
+	direct string // name prefix of the direct-A kernels ("" for none)
 }
 
 var isas = []isa{
-	{name: "sgemm512R", reg: "Z", lanes: 16, mr: 12, accLo: 8, nBcast: 6, avx512: true},
+	{name: "sgemm512R", reg: "Z", lanes: 16, mr: 12, accLo: 8, nBcast: 6, avx512: true, direct: "sgemm512D"},
 	{name: "sgemmAVX2R", reg: "Y", lanes: 8, mr: 6, accLo: 4, nBcast: 2},
 }
 
@@ -58,33 +66,163 @@ func (s isa) acc(set, r, row, col int) string {
 	return fmt.Sprintf("%s%d", s.reg, s.accLo+set*2*r+2*row+col)
 }
 
-// step emits one k step at byte offsets aOff (A) and bOff (B).
-func (s isa) step(g *gen, r, set, aOff, bOff int) {
-	g.f("\tVMOVUPS %d(DX), %s0", bOff, s.reg)
-	g.f("\tVMOVUPS %d(DX), %s1", bOff+4*s.lanes, s.reg)
+// step emits one k step: the two B vectors at bAddr(0), bAddr(1) (also
+// stored to bCopy(0), bCopy(1) when bCopy is not nil), then the A element
+// of row i at aAddr(i) times both.
+func (s isa) step(g *gen, r, set int, aAddr, bAddr, bCopy func(int) string) {
+	g.f("\tVMOVUPS %s, %s0", bAddr(0), s.reg)
+	g.f("\tVMOVUPS %s, %s1", bAddr(1), s.reg)
+	if bCopy != nil {
+		g.f("\tVMOVUPS %s0, %s", s.reg, bCopy(0))
+		g.f("\tVMOVUPS %s1, %s", s.reg, bCopy(1))
+	}
 	for i := 0; i < r; i++ {
 		bc := fmt.Sprintf("%s%d", s.reg, 2+i%s.nBcast)
-		g.f("\tVBROADCASTSS %d(SI), %s", aOff+4*i, bc)
+		g.f("\tVBROADCASTSS %s, %s", aAddr(i), bc)
 		g.f("\tVFMADD231PS %s0, %s, %s", s.reg, bc, s.acc(set, r, i, 0))
 		g.f("\tVFMADD231PS %s1, %s, %s", s.reg, bc, s.acc(set, r, i, 1))
 	}
 }
 
-func (s isa) kernel(g *gen, r int) {
-	name := fmt.Sprintf("%s%d", s.name, r)
+// variant is where a kernel reads its operands.
+//
+// A: a packed panel (mr floats per k step at SI) or, direct, the rows of A
+// itself, row i at SI + i·lda floats, addressed as base + {0,1,2,3}·lda
+// with the row bases SI, AX, BX (rows 0, 4, 8) and the strides R12 = lda
+// and R13 = 3·lda (bytes); AX and BX are free until the loop ends.
+//
+// B: a packed panel (2·lanes floats per k step at DX) or, packB, the rows
+// of B itself (row p at DX + p·ldb floats, R10 = ldb and R11 = 3·ldb bytes),
+// each row also stored into the packed panel at R14 for the tiles that
+// follow: the first tile of a row block packs its B panel while it
+// computes, so packing costs stores only.
+type variant struct{ direct, packB bool }
+
+var rowBases = []string{"SI", "AX", "BX"}
+var rowIndex = []string{"", "(R12*1)", "(R12*2)", "(R13*1)"}
+var bRowIndex = []string{"", "(R10*1)", "(R10*2)", "(R11*1)"}
+
+func (v variant) name(s isa, r int) string {
+	switch {
+	case v.packB:
+		return fmt.Sprintf("%sP%d", s.direct, r)
+	case v.direct:
+		return fmt.Sprintf("%s%d", s.direct, r)
+	}
+	return fmt.Sprintf("%s%d", s.name, r)
+}
+
+// args is the Go parameter list after k.
+func (v variant) args(s isa) string {
+	mask := map[bool]string{true: "int", false: "*int32"}[s.avx512]
+	switch {
+	case v.packB:
+		return "a *float32, lda int, b *float32, ldb int, bp, c *float32, ldc int, mask " + mask + ", acc int, epi *kEpi"
+	case v.direct:
+		return "a *float32, lda int, b, c *float32, ldc int, mask " + mask + ", acc int, epi *kEpi"
+	}
+	return "a, b, c *float32, ldc int, mask " + mask + ", acc int, epi *kEpi"
+}
+
+// aAddr is the A element of row i at k step u (of the current group).
+func (v variant) aAddr(s isa, i, u int) string {
+	if v.direct {
+		return fmt.Sprintf("%d(%s)%s", 4*u, rowBases[i/4], rowIndex[i%4])
+	}
+	return fmt.Sprintf("%d(SI)", u*4*s.mr+4*i)
+}
+
+// bAddr is half h of B's row at k step u (of the current group).
+func (v variant) bAddr(s isa, u, h int) string {
+	if v.packB {
+		return fmt.Sprintf("%d(DX)%s", 4*s.lanes*h, bRowIndex[u])
+	}
+	return fmt.Sprintf("%d(DX)", u*4*2*s.lanes+4*s.lanes*h)
+}
+
+// bCopy is where half h of B's row at k step u is packed (packB only).
+func (v variant) bCopy(s isa) func(u, h int) string {
+	if !v.packB {
+		return nil
+	}
+	return func(u, h int) string { return fmt.Sprintf("%d(R14)", u*4*2*s.lanes+4*s.lanes*h) }
+}
+
+// advance moves A and B on by steps k steps.
+func (v variant) advance(g *gen, s isa, r, steps int) {
+	if v.direct {
+		for b := 0; b < ceilDiv(r, 4); b++ {
+			g.f("\tADDQ $%d, %s", 4*steps, rowBases[b])
+		}
+	} else {
+		g.f("\tADDQ $%d, SI", steps*4*s.mr)
+	}
+	bStep := 4 * 2 * s.lanes
+	if !v.packB {
+		g.f("\tADDQ $%d, DX", steps*bStep)
+		return
+	}
+	if steps == 4 {
+		g.f("\tLEAQ (DX)(R10*4), DX")
+	} else {
+		g.f("\tADDQ R10, DX")
+	}
+	g.f("\tADDQ $%d, R14", steps*bStep)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// frame holds the FP offsets of the arguments, which differ by the
+// variants' extra lda, ldb and bp.
+type frame struct{ a, lda, b, ldb, bp, c, ldc, mask, acc, epi, size int }
+
+func (v variant) frame() frame {
+	switch {
+	case v.packB:
+		return frame{a: 8, lda: 16, b: 24, ldb: 32, bp: 40, c: 48, ldc: 56, mask: 64, acc: 72, epi: 80, size: 88}
+	case v.direct:
+		return frame{a: 8, lda: 16, b: 24, c: 32, ldc: 40, mask: 48, acc: 56, epi: 64, size: 72}
+	}
+	return frame{a: 8, b: 16, c: 24, ldc: 32, mask: 40, acc: 48, epi: 56, size: 64}
+}
+
+func (s isa) kernel(g *gen, r int, v variant) {
+	name := v.name(s, r)
+	fr := v.frame()
 	sets := 1
 	if split(r) {
 		sets = 2
 	}
-	aStep, bStep := 4*s.mr, 4*2*s.lanes // bytes per k step
-	g.f("// func %s(k int, a, b, c *float32, ldc int, mask %s, acc int, epi *kEpi)", name, map[bool]string{true: "int", false: "*int32"}[s.avx512])
-	g.f("TEXT ·%s(SB), NOSPLIT, $0-64", name)
+	bStep := 4 * 2 * s.lanes // bytes per k step
+	g.f("// func %s(k int, %s)", name, v.args(s))
+	g.f("TEXT ·%s(SB), NOSPLIT, $0-%d", name, fr.size)
 	g.f("\tMOVQ k+0(FP), CX")
-	g.f("\tMOVQ a+8(FP), SI")
-	g.f("\tMOVQ b+16(FP), DX")
-	g.f("\tMOVQ c+24(FP), DI")
-	g.f("\tMOVQ ldc+32(FP), R8")
+	g.f("\tMOVQ a+%d(FP), SI", fr.a)
+	if v.direct {
+		g.f("\tMOVQ lda+%d(FP), R12", fr.lda)
+	}
+	g.f("\tMOVQ b+%d(FP), DX", fr.b)
+	if v.packB {
+		g.f("\tMOVQ ldb+%d(FP), R10", fr.ldb)
+		g.f("\tMOVQ bp+%d(FP), R14", fr.bp)
+		g.f("\tSHLQ $2, R10")
+		g.f("\tLEAQ (R10)(R10*2), R11")
+	}
+	g.f("\tMOVQ c+%d(FP), DI", fr.c)
+	g.f("\tMOVQ ldc+%d(FP), R8", fr.ldc)
 	g.f("\tSHLQ $2, R8")
+	if v.direct {
+		g.f("\tSHLQ $2, R12")
+		if r > 3 {
+			g.f("\tLEAQ (R12)(R12*2), R13")
+		}
+		if r > 4 {
+			g.f("\tLEAQ (SI)(R12*4), AX")
+		}
+		if r > 8 {
+			g.f("\tLEAQ (AX)(R12*4), BX")
+		}
+	}
 	for set := 0; set < sets; set++ {
 		for i := 0; i < r; i++ {
 			for j := 0; j < 2; j++ {
@@ -101,23 +239,33 @@ func (s isa) kernel(g *gen, r int) {
 	g.f("\tSHRQ $2, R9")
 	g.f("\tJZ tail1")
 	g.f("loop4:")
+	stepAt := func(u, set int) {
+		var bCopy func(int) string
+		if c := v.bCopy(s); c != nil {
+			bCopy = func(h int) string { return c(u, h) }
+		}
+		s.step(g, r, set, func(i int) string { return v.aAddr(s, i, u) },
+			func(h int) string { return v.bAddr(s, u, h) }, bCopy)
+	}
 	for u := 0; u < 4; u++ {
-		s.step(g, r, u%sets, u*aStep, u*bStep)
-		if u%2 == 1 {
+		stepAt(u, u%sets)
+		switch {
+		case v.packB:
+			// The hardware prefetchers follow the source rows: 8-row
+			// software prefetches measured no faster.
+		case u%2 == 1:
 			g.f("\tPREFETCHT0 %d(DX)", 1024+u*bStep)
 		}
 	}
-	g.f("\tADDQ $%d, SI", 4*aStep)
-	g.f("\tADDQ $%d, DX", 4*bStep)
+	v.advance(g, s, r, 4)
 	g.f("\tDECQ R9")
 	g.f("\tJNZ loop4")
 	g.f("tail1:")
 	g.f("\tANDQ $3, CX")
 	g.f("\tJZ update")
 	g.f("loop1:")
-	s.step(g, r, 0, 0, 0)
-	g.f("\tADDQ $%d, SI", aStep)
-	g.f("\tADDQ $%d, DX", bStep)
+	stepAt(0, 0)
+	v.advance(g, s, r, 1)
 	g.f("\tDECQ CX")
 	g.f("\tJNZ loop1")
 	g.f("update:")
@@ -128,8 +276,8 @@ func (s isa) kernel(g *gen, r int) {
 			}
 		}
 	}
-	g.f("\tMOVQ mask+40(FP), AX")
-	g.f("\tMOVQ acc+48(FP), BX")
+	g.f("\tMOVQ mask+%d(FP), AX", fr.mask)
+	g.f("\tMOVQ acc+%d(FP), BX", fr.acc)
 	if s.avx512 {
 		g.f("\tKMOVW AX, K1")
 		g.f("\tSHRQ $16, AX")
@@ -142,12 +290,12 @@ func (s isa) kernel(g *gen, r int) {
 	g.f("\tJZ epilogue")
 	s.addC(g, r)
 	g.f("epilogue:")
-	g.f("\tMOVQ epi+56(FP), R11")
+	g.f("\tMOVQ epi+%d(FP), R11", fr.epi)
 	g.f("\tTESTQ R11, R11")
 	g.f("\tJZ store")
 	s.epilogue(g, r)
 	g.f("store:")
-	s.store(g, r)
+	s.store(g, r, fr)
 	g.f("\tVZEROUPPER")
 	g.f("\tRET")
 	g.f("")
@@ -252,8 +400,8 @@ func (s isa) epilogue(g *gen, r int) {
 // AVX2's VMASKMOVPS store is slow on AMD cores (the AVX2 product measured
 // 1.01× on 512³ and 1.05× on 1024³ without it); AVX-512 masked stores cost
 // nothing measurable, but share the branch.
-func (s isa) store(g *gen, r int) {
-	g.f("\tMOVQ mask+40(FP), R13")
+func (s isa) store(g *gen, r int, fr frame) {
+	g.f("\tMOVQ mask+%d(FP), R13", fr.mask)
 	if s.avx512 {
 		g.f("\tCMPL R13, $-1")
 	} else {
@@ -391,14 +539,24 @@ func main() {
 	d.f("package linalg")
 	d.f("")
 	for _, is := range isas {
-		for r := 1; r <= is.mr; r++ {
-			is.kernel(&s, r)
-			mask := "int"
-			if !is.avx512 {
-				mask = "*int32"
+		variants := []variant{{}}
+		if is.direct != "" {
+			variants = append(variants, variant{direct: true})
+		}
+		for _, v := range variants {
+			for r := 1; r <= is.mr; r++ {
+				is.kernel(&s, r, v)
+				d.f("//go:noescape")
+				d.f("func %s(k int, %s)", v.name(is, r), v.args(is))
+				d.f("")
 			}
+		}
+		if is.direct != "" {
+			// Only full 12-row tiles pack B as they go.
+			v := variant{direct: true, packB: true}
+			is.kernel(&s, is.mr, v)
 			d.f("//go:noescape")
-			d.f("func %s%d(k int, a, b, c *float32, ldc int, mask %s, acc int, epi *kEpi)", is.name, r, mask)
+			d.f("func %s(k int, %s)", v.name(is, is.mr), v.args(is))
 			d.f("")
 		}
 	}
