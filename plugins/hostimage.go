@@ -231,7 +231,10 @@ func (p *Plugin) hostImagePreprocess(ctx context.Context, inst *instance, stack 
 		dst = view[imageHeaderSize:]
 	}
 	if err := plan.ApplyDecoded(img, dst); err != nil {
-		abort("image_preprocess: %v", err) // never: the plan was made for img and dst
+		// Damage in a PNG's data is found here, while the PNG is
+		// inflated (imageops streams it); dst then holds no tensor.
+		stack[0] = inst.replyError(ctx, "image_preprocess: "+err.Error())
+		return
 	}
 	stack[0] = packed
 }

@@ -29,6 +29,15 @@ func adler32Sum(p []byte) uint32 {
 	for len(p) > 0 {
 		q := p[:min(len(p), chunk)]
 		p = p[len(q):]
+		for adlerAVX2 && len(q) >= 32 {
+			k := min(len(q)/32, adlerMaxBlocks)
+			sum, prefix, weighted := adler32BlocksAVX2(&q[0], k)
+			// s1 < mod here; the products stay far below 2^64 (prefix
+			// < 32·255·k², k ≤ 4096).
+			s2 = (s2 + uint64(k)*32*s1 + 32*prefix + weighted) % mod
+			s1 = (s1 + sum) % mod
+			q = q[k*32:]
+		}
 		// 32 bytes a step, four words a to d: a's bytes are each in 24 more
 		// sums than d's, b's in 16, c's in 8, which the second product
 		// adds; the weights within a word come from the third. The per-

@@ -42,18 +42,9 @@ type decodeOptions struct {
 // decodeImage is Decode; with opt.keepYCbCr a colour JPEG comes back as
 // ycc (and img is empty).
 func decodeImage(data []byte, maxPixels int, opt decodeOptions) (img RGB, ycc *image.YCbCr, err error) {
-	if maxPixels <= 0 {
-		return RGB{}, nil, errors.New("imageops: decode: the pixel limit must be positive")
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	cfg, format, err := checkHeader(data, maxPixels)
 	if err != nil {
-		return RGB{}, nil, fmt.Errorf("imageops: decode: reading the image header: %w", err)
-	}
-	if err := checkSize(cfg.Width, cfg.Height); err != nil {
-		return RGB{}, nil, fmt.Errorf("imageops: decode: %s image: %w", format, err)
-	}
-	if cfg.Width*cfg.Height > maxPixels {
-		return RGB{}, nil, fmt.Errorf("imageops: decode: %dx%d %s image has more than the %d pixels allowed", cfg.Width, cfg.Height, format, maxPixels)
+		return RGB{}, nil, err
 	}
 	if format == "png" && opt.fastPNG {
 		if img, ok := decodePNG(data, opt.reuse); ok {
@@ -87,6 +78,25 @@ func decodeImage(data []byte, maxPixels int, opt decodeOptions) (img RGB, ycc *i
 		return RGB{}, y, nil
 	}
 	return toRGB(m), nil, nil
+}
+
+// checkHeader reads the image's header and checks its size against the
+// limits before any pixel memory is allocated.
+func checkHeader(data []byte, maxPixels int) (image.Config, string, error) {
+	if maxPixels <= 0 {
+		return image.Config{}, "", errors.New("imageops: decode: the pixel limit must be positive")
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return image.Config{}, "", fmt.Errorf("imageops: decode: reading the image header: %w", err)
+	}
+	if err := checkSize(cfg.Width, cfg.Height); err != nil {
+		return image.Config{}, "", fmt.Errorf("imageops: decode: %s image: %w", format, err)
+	}
+	if cfg.Width*cfg.Height > maxPixels {
+		return image.Config{}, "", fmt.Errorf("imageops: decode: %dx%d %s image has more than the %d pixels allowed", cfg.Width, cfg.Height, format, maxPixels)
+	}
+	return cfg, format, nil
 }
 
 // gifScreen places a GIF's first frame on the logical screen, as PIL does:

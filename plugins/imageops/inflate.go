@@ -54,7 +54,13 @@ type huffman struct {
 // rules: an over-subscribed code is an error, an incomplete one too unless
 // it is a single code of length 1; an empty code is accepted (using it
 // fails).
-func (h *huffman) build(lengths []uint8) bool {
+func (h *huffman) build(lengths []uint8) bool { return h.make(lengths, true) }
+
+// make is build; without table, h.table is left as it was: a block's
+// literal/length code is decoded through its pairTable and slowSym, which
+// read only the counts and symbols, and building a table nobody reads took
+// 2–3% of inflating.
+func (h *huffman) make(lengths []uint8, table bool) bool {
 	h.count = [maxCodeLen + 1]uint16{}
 	for _, l := range lengths {
 		h.count[l]++
@@ -89,7 +95,7 @@ func (h *huffman) build(lengths []uint8) bool {
 	tb := min(maxLen, huffBits)
 	h.mask = uint64(1<<tb - 1)
 	h.incomplete = left > 0
-	if h.incomplete {
+	if h.incomplete && table {
 		clear(h.table[:2]) // the lone 1-bit code fills only half
 	}
 	var offs [maxCodeLen + 2]uint16
@@ -101,6 +107,9 @@ func (h *huffman) build(lengths []uint8) bool {
 			h.symbols[offs[l]] = uint16(s)
 			offs[l]++
 		}
+	}
+	if !table {
+		return true
 	}
 	// Canonical codes, assigned in order of length then symbol (the order
 	// of h.symbols), first bit highest; the table is indexed by the bits as
@@ -267,6 +276,12 @@ func init() {
 // fill exactly; len(in) ≥ n+inflatePad. It returns the number of bytes the
 // stream used.
 func inflate(in []byte, n int, out []byte) (int, error) {
+	return inflateWith(in, n, out, nil)
+}
+
+// inflateWith is inflate, calling progress (if not nil) after every block
+// with the number of bytes of out that are final.
+func inflateWith(in []byte, n int, out []byte, progress func(op int)) (int, error) {
 	if len(in) < n+inflatePad {
 		return 0, errInflate
 	}
@@ -299,6 +314,9 @@ func inflate(in []byte, n int, out []byte) (int, error) {
 		}
 		if err != nil {
 			return 0, err
+		}
+		if progress != nil {
+			progress(f.op)
 		}
 		if final == 1 {
 			break
@@ -395,7 +413,7 @@ func (f *inflater) dynamicCodes() error {
 	if lengths[256] == 0 { // no end-of-block code: compress/flate refuses too
 		return errInflate
 	}
-	if !f.dyn.lit.build(lengths[:nlit]) || !f.dyn.dist.build(lengths[nlit:n]) {
+	if !f.dyn.lit.make(lengths[:nlit], false) || !f.dyn.dist.build(lengths[nlit:n]) {
 		return errInflate
 	}
 	return nil
@@ -415,9 +433,21 @@ func (f *inflater) block(c *codes) error {
 // and results rather than in f or in variables a deferred closure saves:
 // either would keep it in memory, and every step of the loop would wait on
 // a store and a load. On failure the state returned is meaningless.
+//
+// Where inflateAsm is set (amd64 with BMI2), each step first lets the
+// assembly (decodeFast, inflate_amd64.s) decode what it can; this loop is
+// also the whole decoder everywhere else, and must stay right on its own
+// (the tests run both).
 func decodeBlock(in, out []byte, bits uint64, nb uint, pos, op int, c *codes) (uint64, uint, int, int, bool) {
 	const mask = 1<<huffBits - 1
+	asm := inflateAsm
 	for {
+		if asm {
+			// The assembly takes the common symbols while the margins
+			// last, and leaves the rest (long codes, the end of the
+			// block, the last bytes, errors) to one step of this loop.
+			bits, nb, pos, op = decodeFast(in, out, bits, nb, pos, op, c)
+		}
 		if pos+8 > len(in) {
 			return 0, 0, 0, 0, false
 		}

@@ -57,8 +57,9 @@ func (d *distTable) build(h *huffman) {
 		for range h.count[l] {
 			if s := h.symbols[i]; l <= distBits && int(s) < len(distBase) {
 				e := packedEntry(distBase[s], uint(l), uint(distExtr[s]))
+				// Masked: below len(d) anyway, and no bounds checks.
 				for j := reverseBits(code, l); j < len(d); j += 1 << l {
-					d[j] = e
+					d[j&(len(d)-1)] = e
 				}
 			}
 			code++
@@ -122,9 +123,7 @@ func (p *pairTable) build(h *huffman, second *pairScratch) {
 				continue
 			}
 			base := uint32(n)<<26 | 1<<24 | s<<8 | pairLiteral | uint32(n)
-			for j, sec := range second[:1<<room] {
-				p[r|j<<n] = base + sec
-			}
+			fillPairs(p, second[:1<<room], r, n, base)
 		}
 	}
 	// Codes longer than huffBits: their first huffBits bits send the
@@ -133,5 +132,26 @@ func (p *pairTable) build(h *huffman, second *pairScratch) {
 		for k := range int(h.count[l]) {
 			p[reverseBits((first[l]+k)>>(l-huffBits), huffBits)] = 0
 		}
+	}
+}
+
+// fillPairs stores base+sec[j] at p[r + j<<n] for every j: the entries of
+// one first code. Four at a time, with indices masked to the table's size
+// (they stay below it: r < 1<<n and j < 1<<(huffBits-n)), so that the loop
+// has no bounds checks: it runs 1<<huffBits times for every block.
+func fillPairs(p *pairTable, sec []uint32, r, n int, base uint32) {
+	const m = len(p) - 1
+	step := 1 << n
+	i := r
+	for ; len(sec) >= 4; sec = sec[4:] {
+		p[i&m] = base + sec[0]
+		p[(i+step)&m] = base + sec[1]
+		p[(i+2*step)&m] = base + sec[2]
+		p[(i+3*step)&m] = base + sec[3]
+		i += 4 * step
+	}
+	for _, v := range sec {
+		p[i&m] = base + v
+		i += step
 	}
 }

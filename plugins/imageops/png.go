@@ -14,35 +14,83 @@ import (
 // errors and unusual files get the standard library's answer. It is fuzzed
 // against image/png (FuzzDecodePNG).
 func decodePNG(data []byte, reuse bool) (img RGB, ok bool) {
+	d, ok := parsePNG(data)
+	if !ok {
+		return RGB{}, false
+	}
+	defer d.release()
+	raw := getBuf(d.h * (1 + d.w*d.bpp))
+	defer putBuf(raw)
+	if !unzlib(d.stream, d.n, raw) {
+		return RGB{}, false
+	}
+	img = RGB{W: d.w, H: d.h}
+	if reuse {
+		img.Pix = getBuf(d.w * d.h * 3)
+	} else {
+		img.Pix = make([]uint8, d.w*d.h*3)
+	}
+	if !unfilterRGB(img, raw, d.bpp) {
+		if reuse {
+			putBuf(img.Pix)
+		}
+		return RGB{}, false
+	}
+	return img, true
+}
+
+// pngData is a PNG that the fast route takes, its chunks read and checked
+// (CRCs, order, IEND) but its pixels not yet decoded: the size and the zlib
+// stream.
+type pngData struct {
+	w, h, bpp int
+	// stream holds the zlib stream's n bytes, then at least inflatePad
+	// more (inflate's padding).
+	stream []byte
+	n      int
+	pooled bool // stream is a pooled buffer, handed back by release
+}
+
+func (d *pngData) release() {
+	if d.pooled {
+		putBuf(d.stream)
+	}
+	*d = pngData{}
+}
+
+// parsePNG reads data's chunks for decodePNG: ok is false for any PNG the
+// fast route leaves to image/png and for any damage it can see without
+// inflating (chunk CRCs, missing or misplaced chunks, data after IEND).
+func parsePNG(data []byte) (d pngData, ok bool) {
 	const sig = "\x89PNG\r\n\x1a\n"
 	if len(data) < len(sig) || string(data[:len(sig)]) != sig {
-		return RGB{}, false
+		return pngData{}, false
 	}
 	c := chunks{data: data, pos: len(sig)}
 	typ, body, ok := c.next()
 	if !ok || typ != "IHDR" || len(body) != 13 {
-		return RGB{}, false
+		return pngData{}, false
 	}
 	w, h := int(binary.BigEndian.Uint32(body)), int(binary.BigEndian.Uint32(body[4:]))
 	depth, colour := body[8], body[9]
 	if checkSize(w, h) != nil || depth != 8 || (colour != 2 && colour != 6) || body[10] != 0 || body[11] != 0 || body[12] != 0 {
-		return RGB{}, false
+		return pngData{}, false
 	}
-	bpp := 3
+	d = pngData{w: w, h: h, bpp: 3}
 	if colour == 6 {
-		bpp = 4
+		d.bpp = 4
 	}
 	// Ancillary chunks up to the image data; a palette or transparency
 	// changes what image/png returns, so those go to it.
 	for {
 		if typ, body, ok = c.next(); !ok {
-			return RGB{}, false
+			return pngData{}, false
 		}
 		if typ == "IDAT" {
 			break
 		}
 		if typ == "IHDR" || typ == "PLTE" || typ == "tRNS" || typ == "IEND" {
-			return RGB{}, false
+			return pngData{}, false
 		}
 	}
 	// The zlib stream: the consecutive IDAT chunks' data, joined unless it
@@ -55,13 +103,15 @@ func decodePNG(data []byte, reuse bool) (img RGB, ok bool) {
 	stream := data[start:]
 	if more := idatFollowing(data, c.pos); more > 0 {
 		joined := getBuf(n + more + inflatePad)
-		defer putBuf(joined)
+		d.pooled = true
 		stream = append(joined[:0], body...)
 		for {
 			save := c.pos
 			typ, body, ok := c.next()
 			if !ok {
-				return RGB{}, false
+				d.stream = stream
+				d.release()
+				return pngData{}, false
 			}
 			if typ != "IDAT" {
 				c.pos = save
@@ -74,38 +124,18 @@ func decodePNG(data []byte, reuse bool) (img RGB, ok bool) {
 	} else if len(stream) < n+inflatePad {
 		stream = append(stream[:n:n], make([]byte, inflatePad)...) // a copy: data is not ours
 	}
-	stride := w * bpp
-	raw := getBuf(h * (1 + stride))
-	defer putBuf(raw)
-	if !unzlib(stream, n, raw) {
-		return RGB{}, false
-	}
+	d.stream, d.n = stream, n
 	// The rest of the file up to IEND, checksums verified as image/png does.
 	for {
 		typ, body, ok := c.next()
-		if !ok || typ == "IHDR" || typ == "PLTE" || typ == "tRNS" {
-			return RGB{}, false
+		if !ok || typ == "IHDR" || typ == "PLTE" || typ == "tRNS" || (typ == "IEND" && len(body) != 0) {
+			d.release()
+			return pngData{}, false
 		}
 		if typ == "IEND" {
-			if len(body) != 0 {
-				return RGB{}, false
-			}
-			break
+			return d, true
 		}
 	}
-	img = RGB{W: w, H: h}
-	if reuse {
-		img.Pix = getBuf(w * h * 3)
-	} else {
-		img.Pix = make([]uint8, w*h*3)
-	}
-	if !unfilterRGB(img, raw, bpp) {
-		if reuse {
-			putBuf(img.Pix)
-		}
-		return RGB{}, false
-	}
-	return img, true
 }
 
 // idatFollowing sums the data lengths of the IDAT chunks that follow at pos
@@ -154,8 +184,7 @@ func unzlib(in []byte, n int, out []byte) bool {
 	if n < 2+4 {
 		return false
 	}
-	cmf, flg := in[0], in[1]
-	if cmf&0x0f != 8 || cmf>>4 > 7 || (uint(cmf)<<8|uint(flg))%31 != 0 || flg&0x20 != 0 {
+	if !zlibHeaderOK(in[0], in[1]) {
 		return false
 	}
 	used, err := inflate(in[2:], n-2, out)
@@ -168,33 +197,65 @@ func unzlib(in []byte, n int, out []byte) bool {
 // unfilterRGB reverses PNG's per-row filters of raw (h rows of a filter
 // byte and w·bpp bytes) and stores the RGB samples in img.
 func unfilterRGB(img RGB, raw []byte, bpp int) bool {
-	stride := img.W * bpp
-	rows := getBuf(2 * stride)
-	defer putBuf(rows)
-	prev := rows[:stride]
-	clear(prev) // the row above the first is zeros
-	cur := prev
-	if bpp != 3 {
-		cur = rows[stride:]
-	}
-	for y := range img.H {
-		row := raw[y*(1+stride) : (y+1)*(1+stride)]
-		if bpp == 3 {
-			cur = img.Pix[y*stride : (y+1)*stride]
-		}
-		if !unfilterRow(cur, row[1:], prev, row[0], bpp) {
+	u := newRowUnfilter(img, raw, bpp)
+	defer u.release()
+	for u.y < img.H {
+		if !u.next() {
 			return false
 		}
-		if bpp != 3 {
-			dst := img.Pix[y*img.W*3 : (y+1)*img.W*3]
-			for x := range img.W {
-				copy(dst[3*x:3*x+3], cur[bpp*x:])
-			}
-			prev, cur = cur, prev
-		} else {
-			prev = cur
-		}
 	}
+	return true
+}
+
+// rowUnfilter reverses the filters of raw's rows one at a time, top down,
+// into img: the streaming decoder unfilters each row as soon as inflate has
+// produced it.
+type rowUnfilter struct {
+	img    RGB
+	raw    []byte
+	bpp    int
+	y      int    // the next row
+	rows   []byte // pooled: the zero row above the first, and RGBA rows
+	prev   []byte // the previous row, unfiltered
+	spare  []byte // RGBA: the row to unfilter into
+	stride int
+}
+
+func newRowUnfilter(img RGB, raw []byte, bpp int) rowUnfilter {
+	stride := img.W * bpp
+	u := rowUnfilter{img: img, raw: raw, bpp: bpp, stride: stride, rows: getBuf(2 * stride)}
+	u.prev = u.rows[:stride]
+	clear(u.prev) // the row above the first is zeros
+	u.spare = u.rows[stride:]
+	return u
+}
+
+func (u *rowUnfilter) release() {
+	putBuf(u.rows)
+	u.rows, u.prev, u.spare = nil, nil, nil
+}
+
+// next unfilters row u.y (whose raw bytes must be final) and advances;
+// false for an unknown filter type.
+func (u *rowUnfilter) next() bool {
+	y, stride, img := u.y, u.stride, u.img
+	row := u.raw[y*(1+stride) : (y+1)*(1+stride)]
+	cur := u.spare
+	if u.bpp == 3 {
+		cur = img.Pix[y*stride : (y+1)*stride] // RGB already: in place
+	}
+	if !unfilterRow(cur, row[1:], u.prev, row[0], u.bpp) {
+		return false
+	}
+	if u.bpp != 3 {
+		dst := img.Pix[y*img.W*3 : (y+1)*img.W*3]
+		for x := range img.W {
+			copy(dst[3*x:3*x+3], cur[u.bpp*x:])
+		}
+		u.spare = u.prev
+	}
+	u.prev = cur
+	u.y++
 	return true
 }
 

@@ -137,6 +137,13 @@ func FuzzDecodePNG(f *testing.F) {
 			return
 		}
 		checkFastPNG(t, fixed)
+		// The streaming route on what the fast route parses: the same
+		// tensor, or the same error, as Decode then Apply.
+		if d, ok := parsePNG(fixed); ok {
+			d.release()
+			streamAll(t)
+			checkStreamPNG(t, fixed, streamTransform)
+		}
 	})
 }
 

@@ -48,16 +48,37 @@ func putBuf(b []byte) {
 
 // Decoded is an image decoded for Plan.Apply by DecodeForTransform: RGB
 // pixels from a reused buffer, or a colour JPEG's planes, converted only
-// where the plan reads them. Release it when done.
+// where the plan reads them, or a PNG decoded only when a plan is applied
+// (see png_stream.go). Release it when done.
 type Decoded struct {
 	W, H int
 	rgb  RGB
 	ycc  *image.YCbCr
+	// png is a PNG still to inflate; data and maxPixels decode it again
+	// with image/png if the fast route refuses it.
+	png       *pngData
+	data      []byte
+	maxPixels int
 }
 
 // DecodeForTransform decodes as Decode does (same checks, same pixels), for
-// a Plan to be applied and the image then released.
+// a Plan to be applied and the image then released. A PNG that the
+// streaming route takes is only parsed here, its chunks checked; it is
+// inflated while ApplyDecoded runs (on a second goroutine), which then
+// reports any error in its data. data must not change until Release.
 func DecodeForTransform(data []byte, maxPixels int) (*Decoded, error) {
+	cfg, format, err := checkHeader(data, maxPixels)
+	if err != nil {
+		return nil, err
+	}
+	if format == "png" {
+		if d, ok := parsePNG(data); ok {
+			if d.streamable() && d.w == cfg.Width && d.h == cfg.Height {
+				return &Decoded{W: d.w, H: d.h, png: &d, data: data, maxPixels: maxPixels}, nil
+			}
+			d.release()
+		}
+	}
 	img, ycc, err := decodeImage(data, maxPixels, decodeOptions{fastPNG: true, reuse: true, keepYCbCr: true})
 	if err != nil {
 		return nil, err
@@ -74,15 +95,19 @@ func (d *Decoded) Release() {
 	if d.rgb.Pix != nil {
 		putBuf(d.rgb.Pix)
 	}
+	if d.png != nil {
+		d.png.release()
+	}
 	*d = Decoded{}
 }
 
 // source reads rows of RGB from an RGB image or converts them from YCbCr.
 type source struct {
-	w, h int
-	rgb  RGB
-	ycc  *ycbcrRows
-	buf  []uint8 // the converted row
+	w, h   int
+	rgb    RGB
+	ycc    *ycbcrRows
+	buf    []uint8    // the converted row
+	stream *pngStream // rgb's rows are being decoded: wait for them
 }
 
 func (d *Decoded) source() *source {
@@ -96,6 +121,9 @@ func rgbSource(img RGB) *source { return &source{w: img.W, h: img.H, rgb: img} }
 
 // row returns row y, indexed from column 0, valid at least in [x0, x1).
 func (s *source) row(y, x0, x1 int) []uint8 {
+	if s.stream != nil {
+		s.stream.upTo(y)
+	}
 	if s.ycc == nil {
 		return s.rgb.Pix[y*s.w*3 : (y+1)*s.w*3]
 	}

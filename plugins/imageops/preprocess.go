@@ -114,7 +114,9 @@ func (p Plan) Apply(img RGB, dst []byte) error {
 	return nil
 }
 
-// ApplyDecoded is Apply for an image from DecodeForTransform.
+// ApplyDecoded is Apply for an image from DecodeForTransform. For a PNG
+// that DecodeForTransform left to stream, errors in the image data are
+// found here: the error is then Decode's for the same data.
 func (p Plan) ApplyDecoded(d *Decoded, dst []byte) error {
 	if p.OutW == 0 {
 		return errors.New("imageops: transform: use Transform.Plan to make a plan")
@@ -125,7 +127,43 @@ func (p Plan) ApplyDecoded(d *Decoded, dst []byte) error {
 	if len(dst) != p.OutBytes() {
 		return fmt.Errorf("imageops: transform: %d-byte output buffer, want %d", len(dst), p.OutBytes())
 	}
+	if d.png != nil {
+		return p.applyStream(d, dst)
+	}
 	p.apply(d.source(), dst)
+	return nil
+}
+
+// applyStream applies p on a second goroutine while this one inflates d's
+// PNG. If the fast route refuses the data at the end, dst is written again
+// from what image/png decodes (or the error is its).
+func (p Plan) applyStream(d *Decoded, dst []byte) error {
+	pix := getBuf(d.W * d.H * 3)
+	defer putBuf(pix)
+	s := newStream(d.png, pix)
+	var ok bool
+	var panicked any
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		defer func() { panicked = recover() }()
+		p.apply(&source{w: d.W, h: d.H, rgb: RGB{W: d.W, H: d.H, Pix: pix}, stream: s}, dst)
+		ok = s.check()
+	}()
+	s.run()
+	<-consumed
+	s.release()
+	if panicked != nil {
+		panic(panicked) // on the caller's goroutine, where a panic is recovered as it would be eagerly
+	}
+	if ok {
+		return nil
+	}
+	img, _, err := decodeImage(d.data, d.maxPixels, decodeOptions{reuse: true})
+	if err != nil {
+		return err
+	}
+	p.apply(rgbSource(img), dst)
 	return nil
 }
 
@@ -266,7 +304,9 @@ func row2Go(r, g, b []byte, r0, r1 []uint8, c0, c1 int32, lut *normTable) {
 // resample computes the resized pixels [rx0, rx0+n)×[ry0, ry0+m) in
 // Pillow's order (horizontal pass to uint8, then vertical) and stores them.
 // The horizontal pass runs only over the columns and input rows that the
-// shown part of the output needs.
+// shown part of the output needs, and only as far down as the next output
+// row needs: an image still being decoded (a streamed PNG) is then
+// resampled while its last rows arrive, not after.
 func (p Plan) resample(img *source, st *store) {
 	n, m := p.ox1-p.ox0, p.oy1-p.oy0
 	rx0, ry0 := p.rx0, p.ry0
@@ -282,10 +322,12 @@ func (p Plan) resample(img *source, st *store) {
 		}
 	}
 	// The horizontal pass's output: rows iy0..iy1 of the resized-width
-	// image, columns rx0..rx0+n only.
+	// image, columns rx0..rx0+n only, computed up to row hy by horizontal.
 	rowLen := 3 * n
 	mid := getBuf((iy1 - iy0) * rowLen) // every byte is written below
 	defer putBuf(mid)
+	hy := iy0
+	var horizontal func(upTo int) // computes the rows [hy, upTo)
 	if kh := p.kh; kh != nil {
 		sub := kernel{start: kh.start[rx0 : rx0+n], w: kh.w[rx0*kh.taps : (rx0+n)*kh.taps], taps: kh.taps, exact: kh.exact}
 		if kh.packed != nil {
@@ -299,23 +341,28 @@ func (p Plan) resample(img *source, st *store) {
 		for _, s := range sub.start {
 			ix0, ix1 = min(ix0, s), max(ix1, s+sub.taps)
 		}
-		for y := iy0; y < iy1; y++ {
-			src := img.row(y, ix0, ix1)
-			dst := mid[(y-iy0)*rowLen : (y-iy0+1)*rowLen]
-			if sub.packed != nil {
-				resizeRow2Fast(dst, src, &sub)
-			} else {
-				resizeRowN(dst, src, sub)
+		horizontal = func(upTo int) {
+			for ; hy < upTo; hy++ {
+				src := img.row(hy, ix0, ix1)
+				dst := mid[(hy-iy0)*rowLen : (hy-iy0+1)*rowLen]
+				if sub.packed != nil {
+					resizeRow2Fast(dst, src, &sub)
+				} else {
+					resizeRowN(dst, src, sub)
+				}
 			}
 		}
 	} else {
-		for y := iy0; y < iy1; y++ {
-			copy(mid[(y-iy0)*rowLen:(y-iy0+1)*rowLen], img.row(y, rx0, rx0+n)[rx0*3:])
+		horizontal = func(upTo int) {
+			for ; hy < upTo; hy++ {
+				copy(mid[(hy-iy0)*rowLen:(hy-iy0+1)*rowLen], img.row(hy, rx0, rx0+n)[rx0*3:])
+			}
 		}
 	}
 	midRow := func(i int) []uint8 { return mid[(i-iy0)*rowLen : (i-iy0+1)*rowLen : (i-iy0+1)*rowLen] }
 	if !vertical {
 		for y := 0; y < m; y++ {
+			horizontal(ry0 + y + 1)
 			st.row(p.oy0+y, midRow(ry0+y))
 		}
 		return
@@ -327,6 +374,7 @@ func (p Plan) resample(img *source, st *store) {
 		ry := ry0 + y
 		s := kv.start[ry]
 		ws := kv.w[ry*t : ry*t+t]
+		horizontal(s + t)
 		if t == 2 && kv.exact {
 			st.row2(p.oy0+y, midRow(s), midRow(s+1), ws[0], ws[1])
 			continue

@@ -150,6 +150,9 @@ func TestWasmHostileImages(t *testing.T) {
 		{"65536x65536 header", pngHeader(65536, 65536), "decode"},
 		{"zero width", pngHeader(0, 10), "decode"},
 		{"truncated", good[:len(good)/2], "decode"},
+		// Chunks intact, image data damaged: found only while inflating,
+		// which the host does while it resamples.
+		{"damaged data", damagedPNG(good), "decode"},
 		{"garbage", []byte("\x89PNG\r\n\x1a\n this is not a PNG at all"), "decode"},
 		{"empty", []byte{}, "no bytes"},
 		{"one byte", []byte{0xff}, "decode"},
@@ -162,6 +165,26 @@ func TestWasmHostileImages(t *testing.T) {
 			t.Fatalf("after %s: %v", c.name, err)
 		}
 	}
+}
+
+// damagedPNG overwrites 64 bytes in the middle of png's first IDAT chunk
+// with 0xff (codes no Huffman table of image data has) and rewrites the
+// chunk's CRC, so that only inflating can find the damage.
+func damagedPNG(png []byte) []byte {
+	b := append([]byte(nil), png...)
+	for pos := 8; pos+12 <= len(b); {
+		n := int(binary.BigEndian.Uint32(b[pos:]))
+		if string(b[pos+4:pos+8]) == "IDAT" {
+			mid := pos + 8 + n/2
+			for i := mid; i < mid+64; i++ {
+				b[i] = 0xff
+			}
+			binary.BigEndian.PutUint32(b[pos+8+n:], crc32.ChecksumIEEE(b[pos+4:pos+8+n]))
+			break
+		}
+		pos += 12 + n
+	}
+	return b
 }
 
 // pngHeader is a PNG whose IHDR declares an 8-bit RGB w×h image over a
