@@ -100,7 +100,7 @@ func (o Output) Tensor(name string, t *tensor.Tensor) Output {
 // so a plugin must not keep them across calls. A bad shape gives nil values
 // and an Output that fails the call.
 func (o Output) Float32(name string, shape ...int) (Output, []float32) {
-	t, vals, err := reply.float32s(name, shape)
+	t, vals, err := reply.float32s(name, shape, false)
 	if err != nil {
 		return o.fail(err), nil
 	}

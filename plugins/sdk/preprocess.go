@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gonyx/gonyx/plugins/abi"
 	"math"
 	"sync"
 	"unsafe"
@@ -73,6 +74,24 @@ func PreprocessImageInto(dst []float32, b []byte, t Transform) error {
 		return fmt.Errorf("preprocess image: host wrote %d bytes, want %d", len(got), len(out))
 	}
 	return nil
+}
+
+// Image adds the float32 [1, 3, Crop, Crop] tensor name that t makes from
+// the image b (see PreprocessImage), computed by the host straight into
+// the reply: no copy, and no zeroing first, since the host writes every
+// value (on an error the reply is not sent). t must have a crop.
+func (o Output) Image(name string, b []byte, t Transform) (Output, error) {
+	if t.Crop <= 0 {
+		return o, fmt.Errorf("preprocess image: Output.Image needs a crop, got %d", t.Crop)
+	}
+	tn, vals, err := reply.float32s(name, []int{1, 3, t.Crop, t.Crop}, true)
+	if err != nil {
+		return o, err
+	}
+	if err := PreprocessImageInto(vals, b, t); err != nil {
+		return o, err
+	}
+	return o.add(abi.Entry{Name: name, Tensor: tn}), nil
 }
 
 // paramsCache keeps the last transform's JSON: marshalling it inside

@@ -5,8 +5,12 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gonyx/gonyx/engine/tensor"
+	"github.com/gonyx/gonyx/plugins/abi"
 )
 
 // The SDK's plumbing of the fused host kernel (natively, package imageops
@@ -61,5 +65,62 @@ func TestPreprocessImageNative(t *testing.T) {
 		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, c.err, c.want)
 		}
+	}
+}
+
+// Output.Image lays the tensor out in the reused reply buffer without
+// zeroing it first: every value must still be the host's, never one left
+// from the previous reply.
+func TestOutputImage(t *testing.T) {
+	savedReply, savedReusable := reply, replyReusable
+	reply = replyArena{}
+	replyReusable = func([]byte) bool { return true } // the host freed the last reply
+	t.Cleanup(func() { reply, replyReusable = savedReply, savedReusable })
+	tr := Transform{Resize: 6, Crop: 4, Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.25, 0.5, 1}}
+	for i, c := range []color.RGBA{{200, 10, 90, 255}, {0, 0, 0, 255}, {255, 255, 255, 255}} {
+		src := image.NewRGBA(image.Rect(0, 0, 8, 5))
+		for y := 0; y < 5; y++ {
+			for x := 0; x < 8; x++ {
+				src.Set(x, y, color.RGBA{c.R ^ uint8(x*9), c.G ^ uint8(y*17), c.B, 255})
+			}
+		}
+		var b bytes.Buffer
+		if err := png.Encode(&b, src); err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float32, 3*4*4)
+		if err := PreprocessImageInto(want, b.Bytes(), tr); err != nil {
+			t.Fatal(err)
+		}
+		// A previous reply's values in the buffer the next one reuses.
+		_, stale := Output{}.Float32("input", 1, 3, 4, 4)
+		for j := range stale {
+			stale[j] = float32(1000 + j)
+		}
+		if _, err := reply.finish(abi.Message{{Name: "input", Tensor: reply.res[0].t}}); err != nil {
+			t.Fatal(err)
+		}
+		reply.start()
+		out, err := Output{}.Image("input", b.Bytes(), tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := out.Message()
+		if err != nil || len(msg) != 1 || msg[0].Name != "input" {
+			t.Fatalf("image %d: message %v, error %v", i, msg, err)
+		}
+		got := tensor.Data[float32](msg[0].Tensor)
+		if &got[0] != &stale[0] {
+			t.Fatalf("image %d: the reply buffer was not reused", i)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("image %d: %v, want %v", i, got, want)
+		}
+		if _, err := reply.finish(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := (Output{}).Image("input", []byte{1}, Transform{Std: [3]float32{1, 1, 1}}); err == nil || !strings.Contains(err.Error(), "crop") {
+		t.Errorf("no crop: error %v", err)
 	}
 }

@@ -110,14 +110,11 @@ func process(in sdk.Input) (sdk.Output, error) {
 	if err != nil {
 		return sdk.Output{}, err
 	}
-	c := settings.crop
-	// The tensor is laid out in the SDK's reply buffer, which it reuses
-	// from call to call: the host writes the values where it will read them
-	// back, with no allocation and no copy in the plugin.
-	out, values := sdk.Output{}.Float32(settings.output, 1, 3, c, c)
-	// One host call does it all: only the cropped tensor enters the plugin.
-	err = sdk.PreprocessImageInto(values, body, sdk.Transform{
-		Resize: settings.resize, Crop: c, Mean: settings.mean, Std: settings.std})
+	// One host call does it all, writing the tensor straight into the
+	// reply the SDK reuses from call to call: only the cropped tensor
+	// enters the plugin, with no allocation and no copy.
+	out, err := sdk.Output{}.Image(settings.output, body, sdk.Transform{
+		Resize: settings.resize, Crop: settings.crop, Mean: settings.mean, Std: settings.std})
 	if err != nil {
 		return sdk.Output{}, err
 	}
