@@ -150,7 +150,19 @@ func (p Plan) applyStream(d *Decoded, dst []byte) error {
 		p.apply(&source{w: d.W, h: d.H, rgb: RGB{W: d.W, H: d.H, Pix: pix}, stream: s}, dst)
 		ok = s.check()
 	}()
-	s.run()
+	// Whatever happens, the consumer is waited for before the buffers go
+	// back to the pool and dst (maybe a plugin's memory) is given up.
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				<-consumed // closed once the consumer has returned
+				if panicked == nil {
+					panicked = r
+				}
+			}
+		}()
+		s.run()
+	}()
 	<-consumed
 	s.release()
 	if panicked != nil {
