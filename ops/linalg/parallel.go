@@ -28,10 +28,16 @@ func Parallel(n int, fn func(lo, hi int)) {
 
 // spinFor bounds how long an idle worker polls for the next task, and how
 // long a caller polls for its helpers to finish, before parking. Back-to-back
-// parallel regions within one model run (bert's GEMMs are 10-50 µs apart
-// at most) then hand off through atomics instead of futex wake-ups, while an
-// idle process parks every worker within this time.
-const spinFor = 50 * time.Microsecond
+// parallel regions within one model run then hand off through atomics
+// instead of futex wake-ups, while an idle process parks every worker within
+// this time. The gaps between regions are longer than they look (a bert
+// layer's attention and LayerNorm run alone for ~100 µs), and waking a
+// parked worker costs tens of µs on this VM: at 2 threads, batch 1, old and
+// new binaries alternating (`gonyx bench --runs 60`), 50 µs → 500 µs took
+// bert_small from 2.24–2.37 to 1.44–1.64 ms, squeezenet1_1 from 2.97–3.10
+// to 2.69–2.73, mobilenet_v2 from 3.70–4.22 to 3.41–3.59, and resnet50
+// (--runs 10) from 27.3–27.8 to 26.0–26.1; 1 ms gained no more.
+const spinFor = 500 * time.Microsecond
 
 // region is one ParallelN call: chunks are claimed from next by the caller
 // and the helpers it submitted, so a helper that starts late (a parked
