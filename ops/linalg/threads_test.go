@@ -194,3 +194,32 @@ func BenchmarkPackA12(b *testing.B) {
 		packA32(dst, a, 256, false, 1, 12, 0, 36, 0, 256)
 	}
 }
+
+// The spin loops give up after spinFor, or at once when their pauses take
+// long (other work ran in them): a loaded process parks its idle workers.
+func TestSpinnerGivesUp(t *testing.T) {
+	var s spinner
+	s.start()
+	time.Sleep(2 * busyPauses) // a pause in which something else ran
+	if !s.over() {
+		t.Error("a pause of 2×busyPauses did not end the spin")
+	}
+	s.start()
+	s.began = s.began.Add(-2 * spinFor) // spinning for longer than spinFor
+	if !s.over() {
+		t.Error("spinning past spinFor did not end")
+	}
+	// Short pauses within spinFor go on spinning (the check is timing-bound,
+	// so one quiet try in many is enough).
+	goesOn := false
+	for range 100 {
+		s.start()
+		if !s.over() {
+			goesOn = true
+			break
+		}
+	}
+	if !goesOn {
+		t.Error("a spin with no pause at all ended at once, 100 times")
+	}
+}
