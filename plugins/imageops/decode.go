@@ -51,6 +51,12 @@ func decodeImage(data []byte, maxPixels int, opt decodeOptions) (img RGB, ycc *i
 			return img, nil, nil
 		}
 	}
+	return decodeStd(data, maxPixels, cfg, format, opt)
+}
+
+// decodeStd is decodeImage past the header check and the fast PNG route:
+// the standard library's decoders.
+func decodeStd(data []byte, maxPixels int, cfg image.Config, format string, opt decodeOptions) (img RGB, ycc *image.YCbCr, err error) {
 	// Decode with the named decoder rather than image.Decode, so a format some
 	// other package registers does not become reachable from plugins.
 	var m image.Image

@@ -18,6 +18,11 @@ func decodePNG(data []byte, reuse bool) (img RGB, ok bool) {
 	if !ok {
 		return RGB{}, false
 	}
+	return d.decode(reuse)
+}
+
+// decode inflates and unfilters a parsed PNG, and releases d.
+func (d *pngData) decode(reuse bool) (img RGB, ok bool) {
 	defer d.release()
 	raw := getBuf(d.h * (1 + d.w*d.bpp))
 	defer putBuf(raw)
@@ -188,10 +193,14 @@ func unzlib(in []byte, n int, out []byte) bool {
 		return false
 	}
 	used, err := inflate(in[2:], n-2, out)
-	if err != nil || 2+used+4 != n {
-		return false
-	}
-	return binary.BigEndian.Uint32(in[2+used:]) == adler32Sum(out)
+	return err == nil && zlibEndOK(in, n, used, adler32Sum(out))
+}
+
+// zlibEndOK reports whether a zlib stream in[:n] whose deflate data took
+// used bytes after the 2-byte header ends there with the Adler-32 trailer
+// sum, and nothing after it, as image/png requires.
+func zlibEndOK(in []byte, n, used int, sum uint32) bool {
+	return 2+used+4 == n && binary.BigEndian.Uint32(in[2+used:]) == sum
 }
 
 // unfilterRGB reverses PNG's per-row filters of raw (h rows of a filter

@@ -1,7 +1,6 @@
 package imageops
 
 import (
-	"encoding/binary"
 	"runtime"
 	"sync/atomic"
 )
@@ -129,8 +128,7 @@ func (s *pngStream) upTo(y int) {
 func (s *pngStream) check() bool {
 	s.upTo(s.d.h - 1)
 	<-s.done
-	return !s.refused && s.ok && s.summed == len(s.raw) && 2+s.used+4 == s.d.n &&
-		binary.BigEndian.Uint32(s.d.stream[2+s.used:]) == s.adler
+	return !s.refused && s.ok && s.summed == len(s.raw) && zlibEndOK(s.d.stream, s.d.n, s.used, s.adler)
 }
 
 // zlibHeaderOK checks a zlib stream's two header bytes as image/png's

@@ -72,14 +72,18 @@ func DecodeForTransform(data []byte, maxPixels int) (*Decoded, error) {
 		return nil, err
 	}
 	if format == "png" {
+		// Parsed once, then streamed, or else decoded here; image/png
+		// below only for what the fast route refuses.
 		if d, ok := parsePNG(data); ok {
-			if d.streamable() && d.w == cfg.Width && d.h == cfg.Height {
+			if d.streamable() {
 				return &Decoded{W: d.w, H: d.h, png: &d, data: data, maxPixels: maxPixels}, nil
 			}
-			d.release()
+			if img, ok := d.decode(true); ok {
+				return &Decoded{W: img.W, H: img.H, rgb: img}, nil
+			}
 		}
 	}
-	img, ycc, err := decodeImage(data, maxPixels, decodeOptions{fastPNG: true, reuse: true, keepYCbCr: true})
+	img, ycc, err := decodeStd(data, maxPixels, cfg, format, decodeOptions{reuse: true, keepYCbCr: true})
 	if err != nil {
 		return nil, err
 	}
