@@ -37,10 +37,13 @@ func Pool(p PoolParams, x []float32, n, cb, h, w int, y []float32, threads int) 
 }
 
 // poolGrain is the window taps (one 16-lane max or add each) a chunk of
-// Pool gets at least: ~2^19 taps run in ~50 µs here, which a hand-off to a
-// second goroutine (tens of µs to wake a parked worker on this VM) then
-// pays for. At 2^16 the two pools of cnn_mnist at batch 8 ran 2.3× slower
-// on two threads than on one (gonyx bench --ops: 0.061 against 0.026 ms).
+// Pool gets at least: 2^19 taps are ~60 µs of work here (cnn_mnist's two
+// pools at batch 8, 0.22 M taps counted as below, took 0.026 ms on one
+// thread), which a hand-off to a second goroutine (tens of µs to wake a
+// parked worker on this VM) then pays for. At 2^16 those two pools ran
+// 2.3× slower on two threads than on one (`gonyx bench --model
+// cnn_mnist/model.onnx --threads 1|2 --batch 8 --runs 200 --ops`: 0.061
+// against 0.026 ms).
 const poolGrain = 1 << 19
 
 // poolJob is one Pool call.
