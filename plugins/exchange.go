@@ -2,8 +2,12 @@ package plugins
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
+	"unsafe"
 
+	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/plugins/abi"
 )
 
@@ -19,6 +23,12 @@ type exchange struct {
 	in     abi.Message
 	size   int // abi.EncodedLen(in)
 	reuse  abi.Message
+
+	// attached: outputs a host function wrote during the call
+	// (image_preprocess_output), ahead of the guest's reply; attachedBytes
+	// is their data's size, which counts against MaxOutputBytes.
+	attached      abi.Message
+	attachedBytes int
 }
 
 var errAbandoned = errors.New("the caller abandoned the call")
@@ -49,6 +59,67 @@ func (x *exchange) decode(data []byte) (abi.Message, error) {
 		return nil, errAbandoned
 	}
 	return abi.DecodeReusing(data, x.reuse)
+}
+
+// attach adds a float32 tensor of the given shape named name to the
+// call's output, its data (little-endian, as everywhere gonyx runs) written
+// by fill: into the caller's reuse tensor of that name, dtype and shape if
+// there is one, or a new tensor. limit bounds the attached tensors' total
+// size, as MaxOutputBytes bounds a reply.
+func (x *exchange) attach(name string, shape []int, limit int, fill func(dst []byte) error) error {
+	n, err := tensor.NumElements(shape)
+	if err != nil {
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed {
+		return errAbandoned
+	}
+	for _, e := range x.attached {
+		if e.Name == name {
+			return fmt.Errorf("output %q attached twice", name)
+		}
+	}
+	if size := 4 * n; size > limit-x.attachedBytes {
+		return fmt.Errorf("a %d-byte output %q would take the call's outputs past the limit of %d bytes", size, name, limit)
+	}
+	var t *tensor.Tensor
+	for _, e := range x.reuse {
+		if e.Name == name && e.Tensor != nil && e.Tensor.DType() == tensor.Float32 && slices.Equal(e.Tensor.Shape(), shape) {
+			t = e.Tensor
+			break
+		}
+	}
+	if t == nil {
+		t = tensor.New(shape, make([]float32, n))
+	}
+	vals := t.Data().([]float32)
+	if err := fill(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(vals))), 4*len(vals))); err != nil {
+		return err
+	}
+	x.attached = append(x.attached, abi.Entry{Name: name, Tensor: t})
+	x.attachedBytes += 4 * n
+	return nil
+}
+
+// output is the call's output message: the attached tensors, then the
+// reply's entries. A name in both is an error: the caller binds entries by
+// name.
+func (x *exchange) output(reply abi.Message) (abi.Message, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if len(x.attached) == 0 {
+		return reply, nil
+	}
+	for _, e := range reply {
+		for _, a := range x.attached {
+			if e.Name == a.Name {
+				return nil, fmt.Errorf("output %q is both attached by a host function and in the reply", e.Name)
+			}
+		}
+	}
+	return append(slices.Clip(x.attached), reply...), nil
 }
 
 // close ends the caller's part: it returns once no copy is in progress.

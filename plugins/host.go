@@ -36,6 +36,7 @@ func (p *Plugin) instantiateHostModule(ctx context.Context) error {
 	def("image_crop", p.hostImageCrop, v(i32, i32, i32, i32, i32, i32), v(i64))
 	def("image_to_tensor", p.hostImageToTensor, v(i32, i32, i32, i32), v(i64))
 	def("image_preprocess", p.hostImagePreprocess, v(i32, i32, i32, i32, i32, i32, i32, i32), v(i64))
+	def("image_preprocess_output", p.hostImagePreprocessOutput, v(i32, i32, i32, i32, i32, i32, i32, i32), v(i64))
 	_, err := b.Instantiate(ctx)
 	return err
 }

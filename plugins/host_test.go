@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/plugins/abi"
 	"github.com/gonyx/gonyx/plugins/imageops"
 	"github.com/gonyx/gonyx/server/infer"
@@ -191,4 +194,127 @@ func TestToTensorParams(t *testing.T) {
 			t.Errorf("%s: accepted", bad)
 		}
 	}
+}
+
+// The cache answers for the bytes it last parsed, from a copy of them (the
+// guest may rewrite its buffer), and never for bytes that failed.
+func TestParamsCache(t *testing.T) {
+	var c paramsCache
+	buf := []byte(`{"mean":[1,2,3],"std":[4,5,6]}`)
+	for range 2 {
+		mean, std, err := c.parse(buf)
+		if err != nil || mean != [3]float32{1, 2, 3} || std != [3]float32{4, 5, 6} {
+			t.Fatalf("%v %v %v", mean, std, err)
+		}
+	}
+	copy(buf, `{"mean":[7,8,9],"std":[4,5,6]}`) // same length, rewritten in place
+	if mean, _, err := c.parse(buf); err != nil || mean != [3]float32{7, 8, 9} {
+		t.Errorf("rewritten buffer: mean %v, %v", mean, err)
+	}
+	bad := []byte(`{"std":[1,0,1]}`)
+	for range 2 {
+		if _, _, err := c.parse(bad); err == nil {
+			t.Error("a failed parse was cached")
+		}
+	}
+	if mean, std, err := c.parse(nil); err != nil || mean != [3]float32{} || std != [3]float32{1, 1, 1} {
+		t.Errorf("no params after cached ones: %v %v %v", mean, std, err)
+	}
+}
+
+// image_preprocess_output: the tensor joins the call's output ahead of the
+// guest's entries, written into the caller's reuse tensor when one fits,
+// without entering the guest; its misuses fail the call or come back to the
+// guest as errors.
+func TestImagePreprocessOutput(t *testing.T) {
+	rt := newTestRuntime(t)
+	p := load(t, rt, Config{Name: "attach", Path: guestPath(t, "hostcalls"), Instances: 1})
+	pngBytes, rgb := testImage()
+	params := []byte(`{"mean":[0.485,0.456,0.406],"std":[0.229,0.224,0.225]}`)
+	in := func(names string) abi.Message {
+		return abi.Message{{Name: "png", Bytes: pngBytes}, {Name: "params", Bytes: params}, {Name: "attach", Bytes: []byte(names)}}
+	}
+	// Resize 4 leaves the 6×4 image as it is; CenterCrop 2 takes columns
+	// 2–3 of rows 1–2. ToTensor and Normalize by hand, in float32.
+	mean, std := [3]float32{0.485, 0.456, 0.406}, [3]float32{0.229, 0.224, 0.225}
+	var want []float32
+	for c := range 3 {
+		for y := 1; y < 3; y++ {
+			for x := 2; x < 4; x++ {
+				want = append(want, (float32(rgb[(y*6+x)*3+c])/255-mean[c])/std[c])
+			}
+		}
+	}
+	check := func(t *testing.T, out abi.Message) *tensor.Tensor {
+		t.Helper()
+		if len(out) == 0 || out[0].Name != "pixels" || out[0].Tensor == nil {
+			t.Fatalf("the attached tensor does not lead the output: %v", out)
+		}
+		tt := out[0].Tensor
+		if !slices.Equal(tt.Shape(), []int{1, 3, 2, 2}) || tt.DType() != tensor.Float32 {
+			t.Fatalf("attached %v %v, want float32 [1 3 2 2]", tt.DType(), tt.Shape())
+		}
+		for i, v := range tensor.Data[float32](tt) {
+			if math.Abs(float64(v-want[i])) > 1e-6 {
+				t.Fatalf("value %d: %v, want %v", i, v, want[i])
+			}
+		}
+		if got := entry(t, out, "attach0"); len(got) != 0 {
+			t.Errorf("the guest got %q back, want an empty result", got)
+		}
+		return tt
+	}
+
+	t.Run("new tensor", func(t *testing.T) {
+		check(t, process(t, p, in("pixels")))
+	})
+	t.Run("into the reuse tensor", func(t *testing.T) {
+		reuse := tensor.New([]int{1, 3, 2, 2}, slices.Repeat([]float32{-7}, 12))
+		out, err := p.ProcessInto(context.Background(), in("pixels"), abi.Message{{Name: "pixels", Tensor: reuse}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if check(t, out) != reuse {
+			t.Error("a reuse tensor of the right name, dtype and shape was not written in place")
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		out := process(t, p, in("pixels,pixels,"))
+		if got := string(entry(t, out, "attach1_err")); !strings.Contains(got, `output "pixels" attached twice`) {
+			t.Errorf("a name attached twice: %q", got)
+		}
+		if got := string(entry(t, out, "attach2_err")); !strings.Contains(got, "an output name of 0 bytes") {
+			t.Errorf("an empty name: %q", got)
+		}
+		if got := string(entry(t, out, "init_attach_err")); !strings.Contains(got, "only gonyx_process can add outputs") {
+			t.Errorf("during gonyx_init: %q", got)
+		}
+		// The guest's reply always has an entry "init".
+		_, err := p.Process(context.Background(), in("init"))
+		wantCode(t, err, infer.Internal, `output "init" is both attached by a host function and in the reply`)
+		check(t, process(t, p, in("pixels"))) // the next call works
+	})
+	t.Run("limit", func(t *testing.T) {
+		// MaxOutputBytes bounds the reply and the attached tensors together:
+		// a limit that the reply alone and the 48-byte tensor alone fit in,
+		// but not both.
+		replyLen, err := abi.EncodedLen(process(t, p, in("pixels"))[1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		limit := replyLen + 47
+		small := load(t, rt, Config{Name: "attach-small", Path: guestPath(t, "hostcalls"), Instances: 1, MaxOutputBytes: limit})
+		_, err = small.Process(context.Background(), in("pixels"))
+		wantCode(t, err, infer.Internal, fmt.Sprintf("and attached 48, over the limit of %d", limit))
+		x := &exchange{}
+		err = x.attach("big", []int{1, 3, 2, 2}, 47, func([]byte) error { t.Error("filled past the limit"); return nil })
+		if err == nil || !strings.Contains(err.Error(), "past the limit of 47 bytes") {
+			t.Errorf("attaching 48 bytes under a 47-byte limit: %v", err)
+		}
+		// An abandoned call leaves the caller's tensors alone.
+		x.close()
+		if err := x.attach("late", []int{1}, 1<<20, func([]byte) error { t.Error("filled after close"); return nil }); err != errAbandoned {
+			t.Errorf("attaching after close: %v", err)
+		}
+	})
 }

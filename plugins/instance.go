@@ -28,6 +28,12 @@ type instance struct {
 	fault error
 
 	stack [2]uint64 // parameters and results of CallWithStack
+
+	params paramsCache // the image kernels' last params JSON, parsed
+
+	// cur is the Process call under way, for host functions that add to
+	// its output (image_preprocess_output); nil outside gonyx_process.
+	cur *exchange
 }
 
 // instanceKey carries the calling instance to the host functions.

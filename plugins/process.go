@@ -195,7 +195,9 @@ func (p *Plugin) call(ctx context.Context, inst *instance, x *exchange, budget t
 	inst.fault = nil
 	inst.stderr.takeCrash() // what earlier calls printed is not this call's story
 	ctx = context.WithValue(ctx, instanceKey{}, inst)
+	inst.cur = x
 	r, err := inst.callWith(ctx, inst.processFn, abi.ExportProcess, x.size, x.encode, p.cfg.MaxOutputBytes)
+	inst.cur = nil
 	if err != nil {
 		return fail(err)
 	}
@@ -209,11 +211,17 @@ func (p *Plugin) call(ctx context.Context, inst *instance, x *exchange, budget t
 		}
 		return callResult{healthy: true, err: &infer.Error{Code: infer.InvalidArgument, Msg: fmt.Sprintf("plugin %s: %s", p.name, msg)}}
 	}
+	if total := int64(r.n) + int64(x.attachedBytes); total > int64(p.cfg.MaxOutputBytes) {
+		return fail(fmt.Errorf("%s returned %d bytes and attached %d, over the limit of %d", abi.ExportProcess, r.n, x.attachedBytes, p.cfg.MaxOutputBytes))
+	}
 	// Decoding straight from guest memory copies tensors once; bytes
 	// entries alias the view and are copied below, before the guest runs.
 	out, err := x.decode(r.data)
 	if err != nil {
 		return fail(fmt.Errorf("undecodable output: %w", err))
+	}
+	if out, err = x.output(out); err != nil {
+		return fail(err)
 	}
 	for i := range out {
 		if out[i].Tensor == nil {

@@ -92,9 +92,7 @@ func TestEndpointsReloadFromConfigFile(t *testing.T) {
       - {name: a, model: mlp_a, weight: %d}
       - {name: b, model: mlp_b, weight: %d}
 `, weightA, weightB)
-		if err := os.WriteFile(conf, []byte(y), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		replaceFile(t, conf, y)
 	}
 	write(1, 0)
 	cfg, err := LoadConfig(conf)
@@ -130,14 +128,26 @@ func TestEndpointsReloadFromConfigFile(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	// A broken file keeps the running endpoints.
-	if err := os.WriteFile(conf, []byte("endpoints: [{name: classifier, variants: []}]\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	replaceFile(t, conf, "endpoints: [{name: classifier, variants: []}]\n")
 	if err := s.ReloadConfig(); err == nil {
 		t.Fatal("an endpoint without variants was accepted")
 	}
 	if v := do(t, "POST", url, body).header.Get("X-Gonyx-Variant"); v != "b" {
 		t.Fatalf("after a bad reload: variant %q", v)
+	}
+}
+
+// replaceFile writes a file as configuration tools do, through a
+// temporary file and a rename: the server's 20 ms poll could otherwise
+// read it truncated, an empty and valid configuration without endpoints.
+func replaceFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
 	}
 }
 

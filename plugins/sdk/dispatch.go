@@ -117,7 +117,7 @@ func process(buf []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkNames(msg); err != nil {
+	if err := checkNames(msg, out.attached); err != nil {
 		return nil, err
 	}
 	return reply.finish(msg)

@@ -81,6 +81,11 @@ func (in Input) JSON(name string, v any) error {
 type Output struct {
 	msg abi.Message
 	err error // a failed JSON encoding or a nil tensor, reported by the call
+
+	// attached names the outputs the host added to the call's output
+	// itself (Output.Image inside WebAssembly): they are not in msg, and
+	// no entry of msg may take their names.
+	attached []string
 }
 
 // Tensor adds a tensor entry.
@@ -142,10 +147,17 @@ func (o Output) fail(err error) Output {
 	return o
 }
 
-// checkNames rejects an output naming two entries alike: the host binds
-// entries by name, so the second would silently lose.
-func checkNames(m abi.Message) error {
-	seen := make(map[string]bool, len(m))
+// checkNames rejects an output naming two entries alike, counting the
+// outputs the host attached: the host binds entries by name, so the second
+// would silently lose.
+func checkNames(m abi.Message, attached []string) error {
+	seen := make(map[string]bool, len(m)+len(attached))
+	for _, name := range attached {
+		if seen[name] {
+			return fmt.Errorf("output has two entries named %q", name)
+		}
+		seen[name] = true
+	}
 	for _, e := range m {
 		if e.Name == "" {
 			return errors.New("output has an entry without a name")

@@ -77,13 +77,22 @@ func PreprocessImageInto(dst []float32, b []byte, t Transform) error {
 }
 
 // Image adds the float32 [1, 3, Crop, Crop] tensor name that t makes from
-// the image b (see PreprocessImage), computed by the host straight into
-// the reply: no copy, and no zeroing first, since the host writes every
-// value (on an error the reply is not sent). t must have a crop.
+// the image b (see PreprocessImage). t must have a crop. Inside
+// WebAssembly the host computes it straight into the call's output
+// (image_preprocess_output): the values never enter the plugin's memory,
+// and the entry is not in Message's result, though its name is taken.
+// Elsewhere (a plugin's own tests) it is an ordinary entry.
 func (o Output) Image(name string, b []byte, t Transform) (Output, error) {
 	if t.Crop <= 0 {
 		return o, fmt.Errorf("preprocess image: Output.Image needs a crop, got %d", t.Crop)
 	}
+	return o.image(name, b, t)
+}
+
+// imageInReply is Output.Image with the tensor laid out in the reply (see
+// Output.Float32), computed by the host without zeroing it first, since
+// the host writes every value (on an error the reply is not sent).
+func (o Output) imageInReply(name string, b []byte, t Transform) (Output, error) {
 	tn, vals, err := reply.float32s(name, []int{1, 3, t.Crop, t.Crop}, true)
 	if err != nil {
 		return o, err

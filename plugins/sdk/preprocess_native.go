@@ -43,3 +43,8 @@ func hostImagePreprocess(data []byte, resize, crop int32, params, out []byte) ([
 	}
 	return out, nil
 }
+
+// image is Output.Image outside WebAssembly: an entry of the reply.
+func (o Output) image(name string, b []byte, t Transform) (Output, error) {
+	return o.imageInReply(name, b, t)
+}

@@ -300,6 +300,40 @@ func TestGuestImageMatchesImageops(t *testing.T) {
 	}
 }
 
+// Output.Image inside WebAssembly: the host attaches the tensor ahead of
+// the reply's entries (the values are the fused kernel's, as imageops
+// computes them); attaching a name twice, or a name the reply also has,
+// fails the call, and so does an error after attaching, whose tensor is
+// then not in any output.
+func TestGuestImageOutput(t *testing.T) {
+	p := load(t, "sdk-test", nil)
+	body := pngOf(t, 9, 6, func(x, y int) color.RGBA { return color.RGBA{uint8(28 * x), uint8(40 * y), uint8(x * y), 255} })
+	want, w, h, err := imageops.Preprocess(body, 1<<20, imageops.Transform{Resize: 4, Crop: 2, Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.5, 0.5, 0.5}})
+	if err != nil || w != 2 || h != 2 {
+		t.Fatal(w, h, err)
+	}
+	out := call(t, p, mode("image-output", abi.Entry{Name: "body", Bytes: body}))
+	if len(out) != 2 || out[0].Name != "pixels" || out[1].Name != "after" {
+		t.Fatalf("output %v, want pixels then after", out)
+	}
+	if got := out[0].Tensor; got == nil || !reflect.DeepEqual(got.Shape(), []int{1, 3, 2, 2}) || !reflect.DeepEqual(tensor.Data[float32](got), want) {
+		t.Fatalf("pixels %v, want %v", got, want)
+	}
+	for m, msg := range map[string]string{
+		"image-output-twice": `output "pixels" attached twice`,
+		"image-output-clash": `two entries named "pixels"`,
+		"image-output-fail":  "failing after attaching",
+	} {
+		_, err := p.Process(context.Background(), mode(m, abi.Entry{Name: "body", Bytes: body}))
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s: error %v, want one containing %q", m, err, msg)
+		}
+	}
+	if out := call(t, p, mode("count")); len(out) != 1 {
+		t.Errorf("a failed call's attached tensor reached the next output: %v", out)
+	}
+}
+
 // Every buffer crossing the boundary is released: the guest's live heap
 // does not grow with the number of calls.
 func TestGuestNoLeak(t *testing.T) {

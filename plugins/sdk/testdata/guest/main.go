@@ -98,6 +98,29 @@ func process(in sdk.Input) (sdk.Output, error) {
 			Bytes("decoded", []byte(strconv.Itoa(img.W)+"x"+strconv.Itoa(img.H))).
 			Bytes("resized", r.Pix).Bytes("cropped", c.Pix).
 			Tensor("tensor", tensor.New([]int{1, 3, 2, 2}, v)), nil
+	case "image-output": // Output.Image (resize 4, crop 2, mean/std 0.5) and a bytes entry after it
+		o, err := sdk.Output{}.Image("pixels", body, imageTransform)
+		if err != nil {
+			return sdk.Output{}, err
+		}
+		return o.Bytes("after", []byte("ok")), nil
+	case "image-output-twice": // the same name attached twice
+		o, err := sdk.Output{}.Image("pixels", body, imageTransform)
+		if err != nil {
+			return sdk.Output{}, err
+		}
+		return o.Image("pixels", body, imageTransform)
+	case "image-output-clash": // an attached name also in the reply
+		o, err := sdk.Output{}.Image("pixels", body, imageTransform)
+		if err != nil {
+			return sdk.Output{}, err
+		}
+		return o.Bytes("pixels", []byte("mine")), nil
+	case "image-output-fail": // attach, then fail the call
+		if _, err := (sdk.Output{}).Image("pixels", body, imageTransform); err != nil {
+			return sdk.Output{}, err
+		}
+		return sdk.Output{}, errors.New("failing after attaching")
 	case "mem": // the live heap after a collection, to catch leaked buffers
 		runtime.GC()
 		var ms runtime.MemStats
@@ -123,5 +146,7 @@ func process(in sdk.Input) (sdk.Output, error) {
 	}
 	return sdk.Output{}, fmt.Errorf("unknown mode %q", mode)
 }
+
+var imageTransform = sdk.Transform{Resize: 4, Crop: 2, Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.5, 0.5, 0.5}}
 
 func main() {}

@@ -30,7 +30,13 @@ func imageCrop(ptr, n, x, y, w, h uint32) uint64
 //go:wasmimport gonyx image_to_tensor
 func imageToTensor(ptr, n, pptr, pn uint32) uint64
 
+//go:wasmimport gonyx image_preprocess_output
+func imagePreprocessOutput(ptr, n uint32, resize, crop int32, pptr, pn, nptr, nn uint32) uint64
+
 var initJSON []byte
+
+// initAttach is what image_preprocess_output answered during gonyx_init.
+var initAttach []byte
 
 //go:wasmexport gonyx_describe
 func describe() uint64 {
@@ -41,7 +47,19 @@ func describe() uint64 {
 //go:wasmexport gonyx_init
 func initialize(ptr, n uint32) uint64 {
 	initJSON = append([]byte(nil), gabi.Bytes(ptr, n)...)
+	name := []byte("early")
+	initAttach, _ = gabi.Take(imagePreprocessOutput(0, 0, 0, 0, 0, 0, gabi.Ptr(name), uint32(len(name))))
+	runtime.KeepAlive(name)
 	return 0
+}
+
+// attach calls image_preprocess_output on png (resize 4, crop 2).
+func attach(png, params, name []byte) ([]byte, bool) {
+	r := imagePreprocessOutput(gabi.Ptr(png), uint32(len(png)), 4, 2, gabi.Ptr(params), uint32(len(params)), gabi.Ptr(name), uint32(len(name)))
+	runtime.KeepAlive(png)
+	runtime.KeepAlive(params)
+	runtime.KeepAlive(name)
+	return gabi.Take(r)
 }
 
 // Each call keeps its arguments alive: the host calls back into gonyx_alloc,
@@ -114,6 +132,15 @@ func process(ptr, n uint32) uint64 {
 		runtime.KeepAlive(params)
 		o.add("tensor", v, isErr)
 		runtime.KeepAlive(img)
+	}
+
+	if names, ok := in.Get("attach"); ok {
+		// One image_preprocess_output call per comma-separated name.
+		for i, name := range strings.Split(string(names.Bytes), ",") {
+			v, isErr := attach(png, get("params"), []byte(name))
+			o.add(fmt.Sprintf("attach%d", i), v, isErr)
+		}
+		o.add("init_attach", initAttach, true)
 	}
 
 	_, err = os.ReadFile("/etc/passwd")
