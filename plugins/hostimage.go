@@ -280,7 +280,7 @@ func (p *Plugin) preprocessPlan(inst *instance, stack []uint64) (*imageops.Decod
 // writes it where the caller will read it (Process's reuse tensor of that
 // name, dtype and shape, else a new one) and adds it ahead of the guest's
 // reply (exchange.attach). A 224×224 tensor written into the guest and
-// copied back out cost ~40 µs of a ~0.8 ms call, a third in the copy and
+// copied back out cost 35–55 µs of a ~0.8 ms call, half in the copy and
 // the rest in what the 1.2 MB of traffic evicted from the caches (a
 // throwaway build that skipped the copy, 04:17 UTC). Only gonyx_process may
 // call it; the result is empty, or the error.
