@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"unsafe"
 
 	"github.com/gonyx/gonyx/engine/tensor"
 	"github.com/gonyx/gonyx/plugins/abi"
@@ -62,9 +61,9 @@ func (x *exchange) decode(data []byte) (abi.Message, error) {
 }
 
 // attach adds a float32 tensor of the given shape named name to the
-// call's output, its data (little-endian, as everywhere gonyx runs) written
-// by fill: into the caller's reuse tensor of that name, dtype and shape if
-// there is one, or a new tensor. limit bounds the attached tensors' total
+// call's output, its data (little-endian) written by fill into the tensor
+// abi.TensorFor picks: the caller's reuse tensor of that name, dtype and
+// shape if there is one, or a new tensor. limit bounds the attached tensors' total
 // size, as MaxOutputBytes bounds a reply.
 func (x *exchange) attach(name string, shape []int, limit int, fill func(dst []byte) error) error {
 	n, err := tensor.NumElements(shape)
@@ -84,18 +83,8 @@ func (x *exchange) attach(name string, shape []int, limit int, fill func(dst []b
 	if size := 4 * n; size > limit-x.attachedBytes {
 		return fmt.Errorf("a %d-byte output %q would take the call's outputs past the limit of %d bytes", size, name, limit)
 	}
-	var t *tensor.Tensor
-	for _, e := range x.reuse {
-		if e.Name == name && e.Tensor != nil && e.Tensor.DType() == tensor.Float32 && slices.Equal(e.Tensor.Shape(), shape) {
-			t = e.Tensor
-			break
-		}
-	}
-	if t == nil {
-		t = tensor.New(shape, make([]float32, n))
-	}
-	vals := t.Data().([]float32)
-	if err := fill(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(vals))), 4*len(vals))); err != nil {
+	t, data := abi.TensorFor(x.reuse, name, tensor.Float32, shape)
+	if err := fill(data); err != nil {
 		return err
 	}
 	x.attached = append(x.attached, abi.Entry{Name: name, Tensor: t})

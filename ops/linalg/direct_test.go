@@ -115,28 +115,7 @@ func TestDirectAEpilogue(t *testing.T) {
 			a, lda, b, ldb, c, ldc := directOperands(rng, g)
 			want := append([]float64(nil), c...)
 			refGemm(false, false, g.m, g.n, g.k, 1, a, lda, b, ldb, g.beta, want, ldc)
-			for r := 0; r < g.m; r++ {
-				for j := 0; j < g.n; j++ {
-					x := want[r*ldc+j]
-					if e.BiasPerRow {
-						x += bias[r]
-					} else {
-						x += bias[j]
-					}
-					rv := 0.0
-					if res != nil {
-						rv = res[r*e.LdResidual+j]
-					}
-					if !e.ResidualAfterAct {
-						x += rv
-					}
-					x = refAct(x, e.Act, float64(e.Alpha), float64(e.Beta))
-					if e.ResidualAfterAct {
-						x += rv
-					}
-					want[r*ldc+j] = x
-				}
-			}
+			refEpilogue(want, g.m, g.n, ldc, &e) // bias and residual values are exact in float32
 			got := toF32(c)
 			sgemmBlocked(g.threads, false, false, g.m, g.n, g.k, 1, toF32(a), lda, toF32(b), ldb, float32(g.beta), got, ldc, &e)
 			checkCloseSkipPad(t, fmt.Sprintf("%+v act=%d perRow=%v res=%v", g, e.Act, e.BiasPerRow, res != nil), got, want, g.n, ldc)

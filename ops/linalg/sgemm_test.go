@@ -137,6 +137,36 @@ func refAct(x float64, act Activation, alpha, beta float64) float64 {
 	return x
 }
 
+// refEpilogue applies e to the m×n result in want (row stride ldc) as the
+// Epilogue documentation defines it: bias, then the residual before or
+// after the activation.
+func refEpilogue(want []float64, m, n, ldc int, e *Epilogue) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			x := want[i*ldc+j]
+			if e.Bias != nil {
+				if e.BiasPerRow {
+					x += float64(e.Bias[i])
+				} else {
+					x += float64(e.Bias[j])
+				}
+			}
+			r := 0.0
+			if e.Residual != nil {
+				r = float64(e.Residual[i*e.LdResidual+j])
+			}
+			if !e.ResidualAfterAct {
+				x += r
+			}
+			x = refAct(x, e.Act, float64(e.Alpha), float64(e.Beta))
+			if e.ResidualAfterAct {
+				x += r
+			}
+			want[i*ldc+j] = x
+		}
+	}
+}
+
 func TestSgemmEpilogue(t *testing.T) {
 	forLevels(t, func(t *testing.T) {
 		rng := rand.New(rand.NewSource(12))
@@ -172,30 +202,7 @@ func TestSgemmEpilogue(t *testing.T) {
 			}
 			want := append([]float64(nil), c...)
 			refGemm(false, false, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, want, ldc)
-			for i := 0; i < g.m; i++ {
-				for j := 0; j < g.n; j++ {
-					x := want[i*ldc+j]
-					if e.Bias != nil {
-						if e.BiasPerRow {
-							x += float64(e.Bias[i])
-						} else {
-							x += float64(e.Bias[j])
-						}
-					}
-					r := 0.0
-					if res != nil {
-						r = res[i*e.LdResidual+j]
-					}
-					if !e.ResidualAfterAct {
-						x += r
-					}
-					x = refAct(x, e.Act, float64(e.Alpha), float64(e.Beta))
-					if e.ResidualAfterAct {
-						x += r
-					}
-					want[i*ldc+j] = x
-				}
-			}
+			refEpilogue(want, g.m, g.n, ldc, &e)
 			a32, b32 := toF32(a), toF32(b)
 			name := fmt.Sprintf("%v act=%d bias=%v perRow=%v res=%v after=%v", g, e.Act, e.Bias != nil, e.BiasPerRow, res != nil, e.ResidualAfterAct)
 			got := toF32(c)

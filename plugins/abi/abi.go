@@ -197,6 +197,18 @@ func DecodeReusing(buf []byte, reuse Message) (Message, error) {
 	return m, nil
 }
 
+// TensorFor is the tensor a host function writes an output entry name of
+// dtype dt and this shape into, with its memory as bytes in the wire's
+// layout to fill: the tensor of reuse that DecodeReusing would write into,
+// or else a new, zeroed one. dt must be a fixed-size type other than Bool.
+func TensorFor(reuse Message, name string, dt tensor.DType, shape []int) (*tensor.Tensor, []byte) {
+	t := reusable(reuse, name, dt, shape)
+	if t == nil {
+		t = tensor.Zeros(dt, shape...)
+	}
+	return t, rawBytes(t.Data())
+}
+
 // reusable is the tensor of reuse that can take the entry name of dtype dt
 // and this shape, or nil.
 func reusable(reuse Message, name string, dt tensor.DType, shape []int) *tensor.Tensor {

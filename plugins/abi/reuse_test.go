@@ -73,3 +73,34 @@ func TestOverlap(t *testing.T) {
 		}
 	}
 }
+
+// TensorFor picks the tensor DecodeReusing would write into (same name,
+// dtype and shape) or a new zeroed one, and its bytes view its memory.
+func TestTensorFor(t *testing.T) {
+	keep := tensor.New([]int{1, 2}, []float32{7, 8})
+	reuse := Message{{Name: "x", Tensor: keep}, {Name: "note", Bytes: []byte("hi")}}
+	got, data := TensorFor(reuse, "x", tensor.Float32, []int{1, 2})
+	if got != keep || len(data) != 8 {
+		t.Fatalf("matching entry: %v with %d bytes, want the reuse tensor and 8", got, len(data))
+	}
+	copy(data, []byte{0, 0, 0x80, 0x3f}) // 1.0, little-endian
+	if v := tensor.Data[float32](keep)[0]; v != 1 {
+		t.Errorf("the bytes do not view the tensor: element 0 is %v", v)
+	}
+	for _, c := range []struct {
+		name  string
+		dt    tensor.DType
+		shape []int
+	}{{"x", tensor.Float32, []int{2}}, {"x", tensor.Int32, []int{1, 2}}, {"y", tensor.Float32, []int{1, 2}}, {"note", tensor.Float32, []int{1, 2}}} {
+		got, data := TensorFor(reuse, c.name, c.dt, c.shape)
+		if got == keep || got.DType() != c.dt || !slices.Equal(got.Shape(), c.shape) || len(data) != 4*got.Len() {
+			t.Errorf("%s %v %v: got %v with %d bytes", c.name, c.dt, c.shape, got, len(data))
+		}
+		for _, b := range data {
+			if b != 0 {
+				t.Errorf("%s %v %v: a new tensor is not zeroed", c.name, c.dt, c.shape)
+				break
+			}
+		}
+	}
+}

@@ -40,13 +40,17 @@
 	ORL   $56, R9
 
 // LITERAL consumes the literal entry in AX, stores its two bytes at DI and
-// advances DI by its count (1 or 2), then loads the next entry into AX.
-#define LITERAL \
+// advances DI by its count (1 or 2), then loads the next entry into AX:
+// LITERAL_NEXT looks the next entry up (into DX) as soon as its bits are
+// known, LITERAL_STORE does the rest.
+#define LITERAL_NEXT \
 	SHRXQ AX, R8, R8          \
 	SUBL  AX, R9              \
 	MOVL  R8, CX              \
 	ANDL  $0xfff, CX          \
-	MOVL  (R10)(CX*4), DX     \
+	MOVL  (R10)(CX*4), DX
+
+#define LITERAL_STORE \
 	MOVL  AX, BX              \
 	SHRL  $8, BX              \
 	MOVW  BX, (DI)            \
@@ -54,6 +58,10 @@
 	ANDL  $3, BX              \
 	ADDQ  BX, DI              \
 	MOVL  DX, AX
+
+#define LITERAL \
+	LITERAL_NEXT              \
+	LITERAL_STORE
 
 // LITERAL_SPEC is LITERAL that also looks up, in R15, the distance entry
 // that would follow the next entry were it a length (its low six bits are
@@ -63,21 +71,11 @@
 // next entry starts ≤ 24 bits in, and a length and a distance lookup take
 // ≤ 17 + 10 more.
 #define LITERAL_SPEC \
-	SHRXQ AX, R8, R8          \
-	SUBL  AX, R9              \
-	MOVL  R8, CX              \
-	ANDL  $0xfff, CX          \
-	MOVL  (R10)(CX*4), DX     \
+	LITERAL_NEXT              \
 	SHRXQ DX, R8, R15         \
 	ANDL  $0x3ff, R15         \
 	MOVL  (R11)(R15*4), R15   \
-	MOVL  AX, BX              \
-	SHRL  $8, BX              \
-	MOVW  BX, (DI)            \
-	SHRL  $16, BX             \
-	ANDL  $3, BX              \
-	ADDQ  BX, DI              \
-	MOVL  DX, AX
+	LITERAL_STORE
 
 // func decodeFastAMD64(in, out []byte, bits uint64, nb uint, pos, op int, pairs *pairTable, dists *distTable) (rbits uint64, rnb uint, rpos, rop int)
 TEXT ·decodeFastAMD64(SB), NOSPLIT, $0-128
