@@ -47,21 +47,10 @@ func TestAdler32BothPaths(t *testing.T) {
 func BenchmarkAdler32(b *testing.B) {
 	buf := make([]byte, 240*(1+320*3))
 	rand.New(rand.NewSource(25)).Read(buf)
-	defer func(v bool) { adlerAVX2 = v }(adlerAVX2)
-	for _, avx := range []bool{false, true} {
-		if avx && !adlerAVX2OK {
-			continue
+	benchBoth(b, &adlerAVX2, adlerAVX2OK, "avx2", func(b *testing.B) {
+		b.SetBytes(int64(len(buf)))
+		for b.Loop() {
+			adler32Sum(buf)
 		}
-		name := "go"
-		if avx {
-			name = "avx2"
-		}
-		b.Run(name, func(b *testing.B) {
-			adlerAVX2 = avx
-			b.SetBytes(int64(len(buf)))
-			for b.Loop() {
-				adler32Sum(buf)
-			}
-		})
-	}
+	})
 }

@@ -11,6 +11,25 @@ import (
 	"github.com/gonyx/gonyx/plugins/imageops/testimage"
 )
 
+// benchBoth runs body as sub-benchmark "go" with *useAsm off, then as
+// asmName with it on when ok (the CPU runs the assembly), and restores it.
+func benchBoth(b *testing.B, useAsm *bool, ok bool, asmName string, body func(b *testing.B)) {
+	defer func(v bool) { *useAsm = v }(*useAsm)
+	for _, on := range []bool{false, true} {
+		if on && !ok {
+			continue
+		}
+		name := "go"
+		if on {
+			name = asmName
+		}
+		b.Run(name, func(b *testing.B) {
+			*useAsm = on
+			body(b)
+		})
+	}
+}
+
 var imagenetMean, imagenetStd = [3]float32{0.485, 0.456, 0.406}, [3]float32{0.229, 0.224, 0.225}
 
 // benchPipeline runs the imagenet-preprocess pipeline: Decode, Resize to the

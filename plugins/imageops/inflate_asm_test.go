@@ -248,23 +248,12 @@ func BenchmarkInflateNoisyIDAT(b *testing.B) {
 	n := len(idat) - 4 // the Adler-32 trailer
 	padded := append(append([]byte(nil), idat...), make([]byte, inflatePad)...)
 	out := make([]byte, len(want))
-	defer func(v bool) { inflateAsm = v }(inflateAsm)
-	for _, asm := range []bool{false, true} {
-		if asm && !inflateAsmOK {
-			continue
-		}
-		name := "go"
-		if asm {
-			name = "asm"
-		}
-		b.Run(name, func(b *testing.B) {
-			inflateAsm = asm
-			b.SetBytes(int64(len(out)))
-			for b.Loop() {
-				if _, err := inflate(padded, n, out); err != nil {
-					b.Fatal(err)
-				}
+	benchBoth(b, &inflateAsm, inflateAsmOK, "asm", func(b *testing.B) {
+		b.SetBytes(int64(len(out)))
+		for b.Loop() {
+			if _, err := inflate(padded, n, out); err != nil {
+				b.Fatal(err)
 			}
-		})
-	}
+		}
+	})
 }

@@ -303,22 +303,10 @@ func BenchmarkUnfilterAverage3(b *testing.B) {
 	src, prev, dst := make([]byte, 960), make([]byte, 960), make([]byte, 960)
 	rng.Read(src)
 	rng.Read(prev)
-	have := unfilterSSE2
-	defer func() { unfilterSSE2 = have }()
-	for _, sse2 := range []bool{false, true} {
-		if sse2 && !have {
-			continue
+	benchBoth(b, &unfilterSSE2, unfilterSSE2, "sse2", func(b *testing.B) {
+		b.SetBytes(int64(len(dst)))
+		for b.Loop() {
+			avg3(dst, src, prev)
 		}
-		name := "go"
-		if sse2 {
-			name = "sse2"
-		}
-		b.Run(name, func(b *testing.B) {
-			unfilterSSE2 = sse2
-			b.SetBytes(int64(len(dst)))
-			for b.Loop() {
-				avg3(dst, src, prev)
-			}
-		})
-	}
+	})
 }
