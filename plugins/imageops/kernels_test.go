@@ -3,6 +3,7 @@ package imageops
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -167,6 +168,14 @@ func TestDecodeErrors(t *testing.T) {
 		_, err := Decode(c.data, c.max)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+		// DecodeForTransform checks the size on its own route: same error.
+		d, err2 := DecodeForTransform(c.data, c.max)
+		if err2 == nil {
+			d.Release()
+		}
+		if fmt.Sprint(err2) != fmt.Sprint(err) {
+			t.Errorf("%s: DecodeForTransform's error %v, Decode's %v", c.name, err2, err)
 		}
 	}
 }

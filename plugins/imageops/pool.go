@@ -67,21 +67,21 @@ type Decoded struct {
 // inflated while ApplyDecoded runs (on a second goroutine), which then
 // reports any error in its data. data must not change until Release.
 func DecodeForTransform(data []byte, maxPixels int) (*Decoded, error) {
+	// A PNG the fast route takes is parsed once, then streamed, or else
+	// decoded here; image/png below only for what it refuses.
+	if d, ok, err := parsePNGWithin(data, maxPixels); err != nil {
+		return nil, err
+	} else if ok {
+		if d.streamable() {
+			return &Decoded{W: d.w, H: d.h, png: &d, data: data, maxPixels: maxPixels}, nil
+		}
+		if img, ok := d.decode(true); ok {
+			return &Decoded{W: img.W, H: img.H, rgb: img}, nil
+		}
+	}
 	cfg, format, err := checkHeader(data, maxPixels)
 	if err != nil {
 		return nil, err
-	}
-	if format == "png" {
-		// Parsed once, then streamed, or else decoded here; image/png
-		// below only for what the fast route refuses.
-		if d, ok := parsePNG(data); ok {
-			if d.streamable() {
-				return &Decoded{W: d.w, H: d.h, png: &d, data: data, maxPixels: maxPixels}, nil
-			}
-			if img, ok := d.decode(true); ok {
-				return &Decoded{W: img.W, H: img.H, rgb: img}, nil
-			}
-		}
 	}
 	img, ycc, err := decodeStd(data, maxPixels, cfg, format, decodeOptions{reuse: true, keepYCbCr: true})
 	if err != nil {
